@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PORT   ?= 8000
 
-.PHONY: book test serve bench lint clean env
+.PHONY: book test serve bench lint clean env strip lab
 
 # (Re)install when requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
@@ -39,3 +39,12 @@ lint: $(STAMP)
 
 clean:
 	rm -rf _build
+
+# Clear outputs and execution counts of every notebook (they are committed without outputs).
+strip: $(STAMP)
+	$(BIN)/jupyter nbconvert --clear-output --inplace --log-level=WARN chapters/*/*.ipynb
+
+# A local JupyterLab with live widgets (installs jupyterlab into the venv on first use).
+lab: $(STAMP)
+	@$(BIN)/python -c "import jupyterlab" 2>/dev/null || $(BIN)/python -m pip install -q jupyterlab
+	$(BIN)/jupyter lab chapters
