@@ -5,7 +5,7 @@ Shared core (re-exported here):
 - :mod:`~overparam.rng` — seeds (NumPy PCG64), devices, dtypes;
 - :mod:`~overparam.verify` — recorded checks and the check table (:class:`Checks`);
 - :mod:`~overparam.plotting` — the book's figure style; :mod:`~overparam.widgets` — the widget
-  pattern (static twin in HTML, live controls in Jupyter); :mod:`~overparam.progress`;
+  pattern (static twin in HTML, live controls in Jupyter); :mod:`~overparam.progressbar`;
 - :mod:`~overparam.activations`, :mod:`~overparam.losses`, :mod:`~overparam.gd`,
   :mod:`~overparam.two_layer_gd`, :mod:`~overparam.deep_linear_gd` — the batched GD engine;
 - :mod:`~overparam.gaussian` — exact low-dimensional sampling of isotropic Gaussian vectors;
@@ -32,8 +32,9 @@ from .linear import (
 )
 from .losses import Exponential, Logistic, MarginLoss, PolynomialTail
 from .plotting import use_book_style
-from .progress import progress
+from .progressbar import progress
 from .rng import as_seeds, numpy_rng, resolve_device, resolve_dtype, set_threads
+from .span import span_coordinates
 from .two_layer_gd import TwoLayerRun, train_two_layer
 from .verify import Checks, ChecksFailed
 
@@ -49,6 +50,7 @@ __all__ = [
     "Exponential", "Logistic", "MarginLoss", "PolynomialTail",
     "use_book_style", "progress",
     "as_seeds", "numpy_rng", "resolve_device", "resolve_dtype", "set_threads",
+    "span_coordinates",
     "TwoLayerRun", "train_two_layer",
     "Checks", "ChecksFailed",
 ]

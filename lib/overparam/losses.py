@@ -9,7 +9,6 @@ Used in: Chapters 1 and 2 (logistic loss), the GD engine.
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from ._validate import require_real
 
@@ -32,7 +31,8 @@ class MarginLoss:
 
 
 class Logistic(MarginLoss):
-    r"""ℓ(z) = log(1 + e^{−z}), computed as softplus(−z) (stable for any z);
+    r"""ℓ(z) = log(1 + e^{−z}), computed as max(−z, 0) + log1p(e^{−|z|}) (stable and exact for
+    any z; torch's softplus switches to a linear approximation beyond a threshold);
     g(z) = −ℓ'(z) = 1/(1 + e^{z}) = sigmoid(−z).
 
     Used in: Chapter 1 (Theorem 1 of Frei et al., COLT 2022), Chapter 2 (Theorem 1 of Frei et al.,
@@ -42,7 +42,7 @@ class Logistic(MarginLoss):
     name = "logistic"
 
     def value(self, z):
-        return F.softplus(-z)
+        return torch.clamp_min(-z, 0) + torch.log1p(torch.exp(-z.abs()))
 
     def neg_deriv(self, z):
         return torch.sigmoid(-z)

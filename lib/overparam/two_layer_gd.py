@@ -98,7 +98,7 @@ class TwoLayerRun:
         self.t = -1
         self.history: History | None = None
         self.stop_step: np.ndarray | None = None
-        self._w0_sq_rows = (W0 * W0).sum(-1)  # (B, m)
+        self._w0_sq_rows = torch.linalg.vector_norm(W0, dim=-1).square()  # (B, m), no temporary
         if parametrization == "rowspan":
             self.K = X @ X.transpose(1, 2)  # (B, n, n)
             self.P0 = W0 @ X.transpose(1, 2)  # (B, m, n)
@@ -115,7 +115,8 @@ class TwoLayerRun:
         if self.parametrization == "rowspan":
             self.Z = torch.baddbmm(self.P0, self.A, self.K)
         else:
-            self.Z = self.W @ self.X.transpose(1, 2)
+            # (X Wᵀ)ᵀ rather than W Xᵀ: the batched GEMM runs faster in this orientation on the CPU
+            self.Z = (self.X @ self.W.transpose(1, 2)).transpose(1, 2)
         phi, self._dphi = self.activation.value_and_deriv(self.Z)
         f = (self.a.unsqueeze(1) @ phi).squeeze(1)  # (B, n)
         self.outputs_train = f
