@@ -135,8 +135,7 @@ def test_static_build_makes_no_widgets(monkeypatch):
     monkeypatch.setenv(widgets.STATIC_ENV, "1")
     ctl = {"a": widgets.float_slider(1.0, 0, 2, 0.1, "a"), "b": widgets.int_slider(2, 1, 5, 1, "b")}
     assert all(isinstance(c, widgets.StaticControl) for c in ctl.values())
-    fig = widgets.explore(_plot, ctl)
-    assert fig is not None
+    assert widgets.explore(_plot, ctl) is None  # displayed, not returned (no second rendering)
 
 
 def test_live_build_makes_widgets(monkeypatch):
@@ -145,8 +144,11 @@ def test_live_build_makes_widgets(monkeypatch):
 
     ctl = {"a": widgets.log_slider(1.0, -1, 1, 0.1, "a"), "b": widgets.choice(2, [1, 2], "b")}
     assert isinstance(ctl["a"], ipywidgets.FloatLogSlider)
-    box = widgets.explore(_plot, ctl)
-    assert isinstance(box, ipywidgets.VBox)
+    from unittest import mock
+
+    with mock.patch("IPython.display.display") as shown:
+        assert widgets.explore(_plot, ctl) is None
+    assert isinstance(shown.call_args_list[-1].args[0], ipywidgets.VBox)
     assert widgets.defaults(ctl) == {"a": 1.0, "b": 2}
     assert widgets.time_update(_plot, {"a": 1.0, "b": 2}, repeats=1) > 0
     with pytest.raises(ValueError, match="controls"):

@@ -158,7 +158,10 @@ def run_gd(
     done = torch.zeros(B, dtype=torch.bool, device=model.device)
     stop = torch.full((B,), max_steps, dtype=torch.long, device=model.device)
     rec_steps: list[int] = []
-    rec_vals: list[dict[str, torch.Tensor]] = []
+    # preallocated (one row per recorded step): appending small per-step tensors to a list
+    # interleaves long-lived tiny allocations with each step's large temporaries, and the C heap
+    # then fragments (RSS grew by ~1.5 MB per recorded step in a 21-network batch)
+    buffers: dict[str, torch.Tensor] = {}
     loss0 = None
     bar = progress(total=max_steps, desc=progress_desc, enable=show_progress)
     t = 0
@@ -188,8 +191,13 @@ def run_gd(
             else:
                 all_done = False
             if t in want or last or all_done:
+                vals = model.record()
+                if not buffers:
+                    buffers = {k: torch.empty((len(steps) + 1, *v.shape), dtype=v.dtype)
+                               for k, v in vals.items()}
+                for k, v in vals.items():
+                    buffers[k][len(rec_steps)] = v.detach()
                 rec_steps.append(t)
-                rec_vals.append({k: v.detach().to("cpu") for k, v in model.record().items()})
             if last or all_done:
                 break
             model.update(~done)
@@ -198,10 +206,9 @@ def run_gd(
                 bar.update(64)
     finally:
         bar.close()
-    names = rec_vals[0].keys()
     history = History(
         steps=np.asarray(rec_steps, dtype=int),
-        values={k: torch.stack([r[k] for r in rec_vals]).numpy() for k in names},
+        values={k: v[:len(rec_steps)].numpy() for k, v in buffers.items()},
     )
     return history, stop.cpu().numpy()
 

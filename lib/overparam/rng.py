@@ -80,9 +80,25 @@ def to_tensor(x, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
 
 
 def set_threads(n: int | None = None) -> int:
-    """Set torch's intra-op thread count (default: ``OVERPARAM_THREADS`` or the CPU count)."""
+    """Limit torch's intra-op threads *and* the BLAS/OpenMP pools NumPy and SciPy use to ``n``.
+
+    The book's problems are many small matrix products; with two threads on two cores, threads
+    that spin-wait for each other made them 5–15× slower as soon as anything else ran on the
+    machine (measured while the chapters were written), while one thread is at most ~1.6× slower
+    on an idle machine. Every notebook therefore calls ``set_threads(1)``. Default ``n``:
+    ``OVERPARAM_THREADS`` or the CPU count. The BLAS limit uses ``threadpoolctl`` when installed.
+    """
     if n is None:
         n = int(os.environ.get("OVERPARAM_THREADS", os.cpu_count() or 1))
     n = require_int("n", n, low=1)
     torch.set_num_threads(n)
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - threadpoolctl is in requirements.txt
+        return n
+    global _BLAS_LIMIT
+    _BLAS_LIMIT = threadpool_limits(limits=n)
     return n
+
+
+_BLAS_LIMIT = None

@@ -126,6 +126,24 @@ def _config_inited(app, config) -> None:
     config.html_context = context
 
 
+def _dedupe_scripts(app, pagename, templatename, context, doctree) -> None:
+    """Drop repeated inline scripts from a page.
+
+    sphinx-thebe registers its configuration script while documents are read; Sphinx 7.4 then
+    re-adds registry scripts before writing, and an inline script registered with filename None
+    does not compare equal to its re-added copy (filename ''). The page would declare
+    ``const THEBE_JS_URL`` twice, a JavaScript error on every page.
+    """
+    seen, kept = set(), []
+    for js in context.get("script_files", []):
+        attrs = getattr(js, "attributes", {}) or {}
+        key = (str(getattr(js, "filename", js) or ""), tuple(sorted(map(str, attrs.items()))))
+        if key not in seen:
+            seen.add(key)
+            kept.append(js)
+    context["script_files"] = kept
+
+
 def setup(app):
     os.environ[STATIC_ENV] = "1"
     os.environ["OVERPARAM_QUIET"] = "1"
@@ -135,6 +153,7 @@ def setup(app):
     app.connect("env-get-outdated", _always_reexecute)
     app.connect("env-purge-doc", _purge)
     app.connect("doctree-resolved", _doctree_resolved)
+    app.connect("html-page-context", _dedupe_scripts)
     app.connect("config-inited", _config_inited)
     app.add_css_file("overparam.css")
     return {"version": "0.1", "parallel_read_safe": True, "parallel_write_safe": True,

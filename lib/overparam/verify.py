@@ -106,6 +106,19 @@ def _fmt(x) -> str:
     return f"{x:.4g}"
 
 
+def _fmt_against(value, bound) -> str:
+    """Format ``value`` with enough digits that it does not read as equal to a different bound."""
+    text = _fmt(value)
+    bounds = bound if isinstance(bound, tuple | list) else (bound,)
+    for b in bounds:
+        if value != b and text == _fmt(b) and math.isfinite(value):
+            for digits in range(5, 13):
+                text = f"{value:.{digits}g}"
+                if text != f"{b:.{digits}g}":
+                    break
+    return text
+
+
 @dataclass
 class Check:
     """One recorded check. Build it with :meth:`Checks.add`; ``status`` is computed, not given."""
@@ -259,8 +272,12 @@ class Checks:
         path.write_text(json.dumps(self.as_dict(), indent=1))
         return path
 
-    def report(self, display: bool = True) -> Checks:
-        """Show the table, write the JSON record, and raise :class:`ChecksFailed` on any failure."""
+    def report(self, display: bool = True) -> Checks | None:
+        """Show the table, write the JSON record, and raise :class:`ChecksFailed` on any failure.
+
+        Returns ``None`` when the table was displayed (as the last line of a notebook cell, a
+        returned ``Checks`` would be rendered a second time), else ``self``.
+        """
         if not self.checks:
             raise ChecksFailed("no checks were recorded: a verification must check something")
         self.write_json()
@@ -276,7 +293,7 @@ class Checks:
             lines = [f"{c.name}: measured {_fmt(c.measured)}, wanted {c.relation} -> {c.status}"
                      for c in self.failures]
             raise ChecksFailed(f"{len(self.failures)} check(s) failed:\n  " + "\n  ".join(lines))
-        return self
+        return None if display else self
 
 
 _STATUS_CLASS = {True: "check-ok", False: "check-bad"}
@@ -289,7 +306,7 @@ def render_html(records: list[dict]) -> str:
     rows = []
     for r in records:
         bound = tuple(r["bound"]) if isinstance(r["bound"], list) else r["bound"]
-        meas = _fmt(r["measured"])
+        meas = _fmt_against(r["measured"], bound)
         if r.get("n_values", 1) > 1:
             meas += f" (worst of {r['n_values']})"
         note = f"<br><small>{html.escape(r['note'])}</small>" if r.get("note") else ""

@@ -150,7 +150,8 @@ def explore(plot: Callable[..., object], controls: Mapping[str, object], *,
 
     Returns
     -------
-    The ipywidgets container in a live kernel, else the static figure.
+    None: the figure (and, live, the controls) are displayed here; returning them would make a
+    notebook cell that ends with this call render the figure a second time.
     """
     from IPython.display import HTML, display
 
@@ -164,7 +165,7 @@ def explore(plot: Callable[..., object], controls: Mapping[str, object], *,
         shown = ", ".join(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}"
                           for k, v in params.items())
         display(HTML(LIVE_NOTE.format(params=shown)))
-        return fig
+        return None
 
     import ipywidgets as w
 
@@ -176,7 +177,7 @@ def explore(plot: Callable[..., object], controls: Mapping[str, object], *,
     rows = [w.HBox(items[i:i + columns]) for i in range(0, len(items), columns)]
     box = w.VBox([*rows, out])
     display(box)
-    return box
+    return None
 
 
 def time_update(plot: Callable[..., object], params: Mapping[str, object],
