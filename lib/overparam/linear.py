@@ -116,6 +116,11 @@ class BasisPursuitError(RuntimeError):
 
 #: The ways :func:`basis_pursuit` can solve its linear program (all through HiGHS).
 BP_METHODS = ("working-set", "primal", "dual")
+#: HiGHS options for basis pursuit. Presolve finds nothing to remove in a dense Gaussian LP and
+#: costs half the solve time (measured: n = 100, d = 10⁴, 3.0 s → 1.1 s for the full primal LP).
+HIGHS_OPTIONS = {"presolve": False}
+#: Working-set sizes, in units of n: the first working set, and the most columns added per round.
+WS_INITIAL, WS_ADD = 3, 1
 
 
 @dataclass
@@ -195,7 +200,11 @@ def _polish(X: np.ndarray, y: np.ndarray, theta: np.ndarray) -> np.ndarray:
     S = np.flatnonzero(t > 1e-9 * t.max())
     if S.size > X.shape[0]:
         return theta
-    sol = np.linalg.lstsq(X[:, S], y, rcond=None)[0]
+    try:
+        sol = (np.linalg.solve(X[:, S], y) if S.size == X.shape[0]
+               else np.linalg.lstsq(X[:, S], y, rcond=None)[0])
+    except np.linalg.LinAlgError:
+        return theta
     cand = np.zeros_like(theta)
     cand[S] = sol
     same_signs = np.all(np.sign(sol) == np.sign(theta[S]))
@@ -219,11 +228,13 @@ def basis_pursuit(X, y, *, method: str = "working-set", time_limit: float | None
         ``"primal"``: θ = u − v, u, v ≥ 0, min 1ᵀ(u + v) s.t. X(u − v) = y, all d columns at once.
         ``"dual"``: max yᵀλ s.t. ‖Xᵀλ‖_∞ ≤ 1; θ is read from HiGHS's multipliers (marginals).
         ``"working-set"`` (default, column generation): the primal LP restricted to a working set
-        W of columns (first the 2n columns with the largest |X_jᵀy|); its dual vector λ is then
-        checked on *every* column, the (up to n) most violated constraints |X_jᵀλ| > 1 + 10⁻⁹ join
-        W, and the LP is solved again until none is violated. The answer is then optimal for the
-        full problem (primal feasible, dual feasible, equal objectives) — ``gap`` certifies it —
-        and the LPs stay n × O(n) instead of n × 2d: about 10× faster at n = 100, d = 10⁴.
+        W of columns (first the 3n largest entries of the minimum-ℓ2-norm interpolant
+        Xᵀ(XXᵀ)⁻¹y); its dual vector λ is then
+        checked on *every* column, the (up to n) most violated constraints |X_jᵀλ| > 1 + 10⁻⁹
+        join W, and the LP is solved again until none is violated (sizes: :data:`WS_INITIAL`,
+        :data:`WS_ADD`). The answer is then optimal for the full problem (primal feasible, dual
+        feasible, equal objectives; ``gap`` certifies it), while each LP stays n × O(n) instead
+        of n × 2d: several times faster than the full LP for d ≫ n (Chapter 3 measures it).
     time_limit : float, optional
         Seconds allowed to each HiGHS call; hitting it raises :class:`BasisPursuitError`.
     max_rounds : int
@@ -252,7 +263,7 @@ def basis_pursuit(X, y, *, method: str = "working-set", time_limit: float | None
         raise ValueError(f"y must have n = {n} entries, got {y.shape[0]}")
     require_finite_array("y", y)
     require_choice("method", method, BP_METHODS)
-    options: dict = {}
+    options: dict = dict(HIGHS_OPTIONS)
     if time_limit is not None:
         if not (np.isfinite(time_limit) and time_limit > 0):
             raise ValueError(f"time_limit must satisfy 0 < value < inf, got {time_limit}")
@@ -268,8 +279,12 @@ def basis_pursuit(X, y, *, method: str = "working-set", time_limit: float | None
         theta, lam, res = _bp_primal(X, y, options)
         used = "primal"
     else:
+        try:  # start where the minimum-ℓ2-norm interpolant Xᵀ(XXᵀ)⁻¹y is largest
+            score = np.abs(X.T @ sla.cho_solve(sla.cho_factor(X @ X.T), y))
+        except np.linalg.LinAlgError:  # rank-deficient X: plain correlations
+            score = np.abs(X.T @ y)
         inW = np.zeros(d, dtype=bool)
-        inW[np.argsort(-np.abs(X.T @ y), kind="stable")[: 2 * n]] = True
+        inW[np.argsort(-score, kind="stable")[: WS_INITIAL * n]] = True
         rounds = 0
         while True:
             rounds += 1
@@ -294,7 +309,7 @@ def basis_pursuit(X, y, *, method: str = "working-set", time_limit: float | None
                 theta, lam, res = _bp_primal(X, y, options)
                 rounds, used = rounds + 1, "working-set, then primal"
                 break
-            inW[bad[np.argsort(-viol[bad], kind="stable")[:n]]] = True
+            inW[bad[np.argsort(-viol[bad], kind="stable")[: WS_ADD * n]]] = True
     if theta is None:
         raise BasisPursuitError(
             f"basis pursuit LP did not solve (HiGHS status {res.status}: {res.message})"
