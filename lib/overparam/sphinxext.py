@@ -78,13 +78,16 @@ def _summary_html(app, fromdoc: str) -> str:
         path = folder / f"{chapter}.json"
         uri = app.builder.get_relative_uri(fromdoc, doc)
         title = app.env.titles[doc].astext() if doc in app.env.titles else chapter
+        index = f"chapters/{chapter}/index"
+        heading = (app.env.titles[index].astext() if index in app.env.titles else chapter)
         if not path.exists():
             logger.warning(
                 f"overparam: {doc} wrote no check record (does it end with checks.report()?)",
                 location=fromdoc,
             )
-            parts.append(f"<h3><a href='{uri}'>{html.escape(title)}</a></h3>"
-                         "<p><b>No record: this notebook did not report its checks.</b></p>")
+            parts.append(f"<h3>{html.escape(heading)}</h3><p><a href='{uri}'>"
+                         f"{html.escape(title)}</a>: <b>no record, this notebook did not report "
+                         "its checks.</b></p>")
             continue
         record = json.loads(path.read_text())
         checks = record["checks"]
@@ -94,8 +97,9 @@ def _summary_html(app, fromdoc: str) -> str:
             totals["bad"] += not c["ok"]
         n_ok = sum(c["ok"] for c in checks)
         parts.append(
-            f"<h3><a href='{uri}'>{html.escape(title)}</a></h3>"
-            f"<p>{len(checks)} checks, {n_ok} as expected.</p>" + render_html(checks)
+            f"<h3>{html.escape(heading)}</h3>"
+            f"<p>From <a href='{uri}'>{html.escape(title)}</a>: {len(checks)} checks, "
+            f"{n_ok} as expected.</p>" + render_html(checks)
         )
     if not verify_docs:
         parts.append("<p>No chapter has a verification notebook in this build yet.</p>")
