@@ -325,9 +325,16 @@ def test_trace_needs_step_zero():
 
 
 # ----------------------------------------------------------------- plots
+# The book's content column is about 720 CSS px wide and figures are drawn at 110 dpi: a figure
+# wider than 8.5 in is shrunk by more than 0.77 and its 9 pt legends fall below ~10 px.
+MAX_WIDTH_IN = 8.5
+
+
 def test_plots_have_labels():
     fig = amp.plot_explore(d=50, n=40, m=10, t=2, n_test=200)
     require_labels(fig)
+    assert fig.get_figwidth() <= MAX_WIDTH_IN
+    assert fig.legends, "the explorer's legend sits below the panels"
     datas = [_small(seed=s) for s in range(2)]
     tr = amp.trace(amp.train(datas, alpha=0.125, steps=3, progress=False), 30, 0.125)
     med, p10 = tr.cos_quantile(0.5).mean(1), tr.cos_quantile(0.1).mean(1)
@@ -335,12 +342,17 @@ def test_plots_have_labels():
                                  np.stack([p10, p10]), np.array([0.8, 0.8]),
                                  np.array([[0.4, 0.4]]), alphas=[0.125])
     require_labels(fig)
+    assert fig.get_figwidth() <= MAX_WIDTH_IN
     fig = amp.plot_alignment_histograms({30: tr.cos[[0, 1, 3]].reshape(3, -1)}, [0, 1, 3])
     require_labels(fig)
+    assert fig.get_figwidth() <= MAX_WIDTH_IN
     fig = amp.plot_conditions([tr.steps], [tr.nac.min(1)], [tr.ortho.max(1)],
                               [tr.growth.max(1)], ["x"],
                               controls=[("c", tr.steps, tr.growth.max(1), 3)])
     require_labels(fig)
+    assert fig.get_figwidth() <= MAX_WIDTH_IN
+    names = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert names == ["x", "c"], "one figure legend names the design curves and the controls"
     fig = amp.plot_errors([30, 60], np.zeros((2, 2)), np.full((2, 2), 0.1),
                           np.full((2, 2), 0.1), np.full((2, 2), 0.5), eta=0.1)
     require_labels(fig)

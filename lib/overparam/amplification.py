@@ -822,7 +822,8 @@ def fit_linear(X, y, steps: int = 300) -> np.ndarray:
     -------
     ndarray (D,) or (B, D)
 
-    Used in: Chapter 2, the linear baseline (no linear rule beats chance on the XOR law).
+    Used in: Chapter 2, the linear baseline (no homogeneous linear rule beats chance on the XOR
+    law).
     """
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
@@ -908,7 +909,7 @@ def plot_amplification(ds, t, med, p10, cos0_scaled, cos1, *, alphas, axes=None)
     Used in: Chapter 2, verify.
     """
     pl = _plotting()
-    fig, ax = pl.figure(2, width=9.0, height=3.6) if axes is None else (axes[0].figure, axes)
+    fig, ax = pl.figure(2, width=8.5, height=3.6) if axes is None else (axes[0].figure, axes)
     for i, d in enumerate(ds):
         ax[0].plot(t, med[i], marker=pl.MARKERS[i], color=pl.color(i), label=f"d = {d}")
         ax[0].plot(t, p10[i], ls="--", color=pl.color(i), lw=1.2)
@@ -938,14 +939,14 @@ def plot_alignment_histograms(cos_by_d: Mapping, steps: Sequence[int], *, bins: 
     pl = _plotting()
     k = len(steps)
     if axes is None:
-        fig, ax = pl.figure(k, width=min(3.2 * k + 0.4, 10.0), height=3.1)
+        fig, ax = pl.figure(k, width=min(2.8 * k + 0.2, 8.5), height=3.1)
         ax = np.atleast_1d(ax)
     else:
         ax = np.atleast_1d(axes)
         fig = ax[0].figure
     for col, t in enumerate(steps):
         scaled = t == 0
-        lo, hi = (-3.5, 3.5) if scaled else (-0.2, 1.0)
+        lo, hi = (-0.25, 3.5) if scaled else (-0.2, 1.0)
         edges = np.linspace(lo, hi, bins + 1)
         for i, (d, cos) in enumerate(cos_by_d.items()):
             vals = np.asarray(cos[col]) * (math.sqrt(d) if scaled else 1.0)
@@ -962,27 +963,32 @@ def plot_alignment_histograms(cos_by_d: Mapping, steps: Sequence[int], *, bins: 
 def plot_conditions(t, nac_frac, ortho, growth, labels, *, controls=None, axes=None):
     """NAC fraction, almost-orthogonality ratio and Lemma 14's ratio against t.
 
-    ``nac_frac``, ``ortho``, ``growth``: lists (one per curve) of (R,) arrays (worst over runs);
-    ``controls``: optional list of (label, t, growth, i) curves drawn dashed in the third panel in
-    palette colour i.
+    ``nac_frac``, ``ortho``, ``growth``: lists (one per curve) of (R,) arrays (worst over runs),
+    drawn solid in every panel; ``controls``: optional list of (label, t, growth, i) curves drawn
+    dashed in the third panel in palette colour i. One legend below the panels names them all.
 
     Used in: Chapter 2, verify.
     """
     pl = _plotting()
-    fig, ax = pl.figure(3, width=10.0, height=3.3) if axes is None else (axes[0].figure, axes)
+    fig, ax = pl.figure(3, width=8.5, height=3.6) if axes is None else (axes[0].figure, axes)
     for i, lab in enumerate(labels):
         ti = t[i]
-        ax[0].plot(ti[1:], nac_frac[i][1:], marker=pl.MARKERS[i % 8], color=pl.color(i), label=lab)
+        ax[0].plot(ti[1:], nac_frac[i][1:], marker=pl.MARKERS[i % 8], color=pl.color(i),
+                   label=lab)
         ax[1].plot(ti, ortho[i], marker=pl.MARKERS[i % 8], color=pl.color(i))
         ax[2].plot(ti[1:], growth[i][1:], marker=pl.MARKERS[i % 8], color=pl.color(i))
     for lab, tc, gc, ci in controls or []:
-        ax[2].plot(tc[1:], gc[1:], ls="--", color=pl.color(ci), marker="x", label=lab)
+        ax[0].plot([], [], ls="--", color=pl.color(ci), marker="x", label=lab)  # legend entry
+        ax[2].plot(tc[1:], gc[1:], ls="--", color=pl.color(ci), marker="x")
     ax[0].axhline(0.95, color="0.3", lw=1, ls=":")
     ax[1].axhline(1.0, color="0.3", lw=1, ls=":")
     ax[2].axhline(1.0, color="0.3", lw=1, ls=":")
-    pl.label(ax[0], "GD step t", "fraction of J with NAC (Cond. 9)", legend=True)
+    pl.label(ax[0], "GD step t", "fraction of J with NAC", legend=False)
     pl.label(ax[1], "GD step t", r"max$_J$ |⟨$w_j$, other mean⟩| / 3α|$a_j$|")
-    pl.label(ax[2], "GD step t", r"max$_j$ ‖$w_j$‖ / 2α|$a_j$|t", legend=bool(controls))
+    pl.label(ax[2], "GD step t", r"max$_j$ ‖$w_j$‖ / 2α|$a_j$|t", legend=False)
+    handles, names = ax[0].get_legend_handles_labels()
+    ncol = len(labels) if len(handles) <= 2 * len(labels) else math.ceil(len(handles) / 2)
+    fig.legend(handles, names, loc="outside lower center", ncol=ncol)
     return fig
 
 
@@ -993,7 +999,8 @@ def plot_boundary(ax, proj, a, X, y, noisy, *, extent=1.6, grid=151, show_points
     The background is sgn f(uμ₁ + vμ₂) (the section of the decision regions by the plane; in high
     dimension a point's own noise moves it off the plane), the black line f = 0, the dotted lines
     the ideal boundary |u| = |v|. Points at (⟨μ₁,x_i⟩, ⟨μ₂,x_i⟩), coloured by observed label;
-    noisy (flipped) points are drawn as crosses.
+    noisy (flipped) points are drawn as crosses. With ``legend=True`` the legend goes below the
+    axes, where it hides no point.
 
     Used in: Chapter 2, verify and explore.
     """
@@ -1022,7 +1029,8 @@ def plot_boundary(ax, proj, a, X, y, noisy, *, extent=1.6, grid=151, show_points
     ax.set_aspect("equal")
     pl.label(ax, r"⟨$\mu_1$, x⟩", r"⟨$\mu_2$, x⟩", legend=False)
     if legend:
-        ax.legend(loc="upper left", fontsize=8, framealpha=0.8, frameon=True)
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, columnspacing=1.0,
+                  handletextpad=0.3)
     return ax
 
 
@@ -1040,7 +1048,7 @@ def plot_errors(ds, clean, noisy, eta_emp, linear, *, eta, axes=None):
         ax, fig = axes, axes.figure
     for i, (vals, lab) in enumerate(((clean, "network, clean labels"),
                                      (noisy, "network, noisy labels"),
-                                     (linear, "linear rule, clean labels"))):
+                                     (linear, "linear rule sgn⟨θ, x⟩, clean labels"))):
         vals = np.asarray(vals)
         ax.plot(ds, vals.mean(1), marker=pl.MARKERS[i], color=pl.color(i), label=lab)
         ax.scatter(np.repeat(ds, vals.shape[1]), vals.ravel(), s=8, color=pl.color(i), alpha=0.5)
@@ -1054,6 +1062,7 @@ def plot_errors(ds, clean, noisy, eta_emp, linear, *, eta, axes=None):
 def plot_training_curves(ax, time, train_acc, test_acc, *, optimum, note=""):
     """Train and test accuracy against time (log axis), as in the paper's Figure 2.
 
+    Train accuracy in blue (palette colour 0), test accuracy in green (palette colour 2).
     ``optimum`` is the best test accuracy possible (1 − the test labels' flip rate), drawn dotted;
     ``note`` is written in the lower right corner.
 
@@ -1063,7 +1072,7 @@ def plot_training_curves(ax, time, train_acc, test_acc, *, optimum, note=""):
     s = np.asarray(time)
     keep = s > 0
     ax.plot(s[keep], np.asarray(train_acc)[keep], color=pl.color(0), label="train accuracy")
-    ax.plot(s[keep], np.asarray(test_acc)[keep], color=pl.color(3), label="test accuracy")
+    ax.plot(s[keep], np.asarray(test_acc)[keep], color=pl.color(2), label="test accuracy")
     ax.axhline(optimum, color="0.4", ls=":", lw=1, label=f"best possible ({optimum:.3f})")
     ax.set_ylim(0.45, 1.02)
     if note:
@@ -1104,7 +1113,7 @@ def plot_explore(*, d: float = 400, n: int = 400, m: int = 200, eta: float = 0.1
     f_test = run.history["test_out"][:, 0]
     clean = (f_test * yc <= 0).mean(1)
     noisy = (f_test * yn <= 0).mean(1)
-    fig, ax = pl.figure(3, width=10.5, height=3.6)
+    fig, ax = pl.figure(3, width=8.5, height=3.9)
     edges = np.linspace(-0.3, 1.0, 53)
     ax[0].hist(np.clip(tr.cos[0, 0], -0.3, 1), bins=edges, histtype="step", color="0.4",
                density=True, label="t = 0")
@@ -1116,15 +1125,19 @@ def plot_explore(*, d: float = 400, n: int = 400, m: int = 200, eta: float = 0.1
     ax[2].plot(tr.steps, clean, marker="o", color=pl.color(0), label="test error, clean labels")
     ax[2].plot(tr.steps, noisy, marker="s", color=pl.color(3), label="test error, noisy labels")
     ax[2].plot(tr.steps, 1 - run.history["noisy_fit"][:, 0], marker="^", color=pl.color(2),
-               label="flipped train points given\ntheir clean label")
-    ax[2].axhline(eta, color="0.5", ls=":", lw=1)
+               label="flipped train points given their clean label")
+    ax[2].axhline(eta, color="0.5", ls=":", lw=1, label="flip rate η")
     T_alpha = 1 + 1 / (4 * alpha)
     if T_alpha <= max(t, 1):
         ax[2].axvline(T_alpha, color="0.3", ls="--", lw=1, label="T = 1 + 1/(4α)")
     ax[2].set_ylim(-0.03, 1.03)
-    pl.label(ax[2], "GD step", "fraction", legend=True)
+    pl.label(ax[2], "GD step", "fraction", legend=False)
+    # one legend below the panels, where it hides no curve and no point; its last two lines are
+    # the clean test error at step t and Lemma 14's condition
     rel = "≤" if init <= alpha / 3 else ">"
-    ax[1].text(0.03, 0.03, f"clean test error {clean[-1]:.3f}\nω√(md) {rel} α/3 (Lemma 14)",
-               transform=ax[1].transAxes,
-               fontsize=8, va="bottom", bbox={"fc": "white", "alpha": 0.85, "lw": 0})
+    ok = "holds" if init <= alpha / 3 else "fails"
+    for text in (f"clean test error at t = {t}: {clean[-1]:.3f}",
+                 f"ω√(md) {rel} α/3: Lemma 14's condition {ok}"):
+        ax[2].plot([], [], ls="none", label=text)
+    fig.legend(*ax[2].get_legend_handles_labels(), loc="outside lower center", ncol=2)
     return fig
