@@ -275,6 +275,61 @@ def test_critical_index_error_and_theorem7_conditions():
     assert [ok for _, ok in conds] == [False, False, False, True]
 
 
+def test_theorem7_xi_bound_displayed_terms():
+    # the spike design of Chapter 4: n = 30, d = 150, k = 3, ε = 0.05 (s_0 = 10.35, s_k = 7.35)
+    lam = dl.spike_spectrum(150, 3, 0.05)
+    kw = dict(spectrum=lam, n=30, q=2, theta_norm2=1.0, delta=0.05)
+    a, m, L = 0.03, 304, 2
+    sk, s0 = 0.05 * 147, 3 + 0.05 * 147
+    hand = a**2 * sk / 30 * (2 + L**2 * (a + 1 / L) ** 4 * 30**2 / sk**2
+                             * (1 + 2 + a**2 * s0 * 2 * np.log(30 / 0.05) / m))
+    assert_allclose(dl.theorem7_xi_bound(m=m, depth=L, alpha=a, beta=1.0, **kw), hand, rtol=1e-12)
+    assert dl.theorem7_xi_bound(m=m, depth=L, alpha=0.0, beta=1.0, **kw) == 0.0
+    # the first term carries no m: the bound does not grow with the width
+    wide = [dl.theorem7_xi_bound(m=mm, depth=L, alpha=a, beta=1.0, **kw) for mm in (304, 10**6)]
+    assert wide[1] <= wide[0]
+    with pytest.raises(ValueError, match="depth"):
+        dl.theorem7_xi_bound(m=m, depth=1, alpha=a, beta=1.0, **kw)
+    with pytest.raises(ValueError, match="delta"):
+        dl.theorem7_xi_bound(m=m, depth=2, alpha=a, beta=1.0, **{**kw, "delta": 1.5})
+    with pytest.raises(ValueError, match="alpha"):
+        dl.theorem7_xi_bound(m=m, depth=2, alpha=-1.0, beta=1.0, **kw)
+
+
+def test_xi_theorem6():
+    p = _small(12)
+    lam = p.spectrum
+    k = dl.critical_index(lam, p.n)
+    sk = np.sort(lam)[::-1][k:].sum()
+    rng = op.numpy_rng(0)
+    T = rng.standard_normal((3, p.d, p.q))
+    row, perp = dl.rowspan_split(p.X, T)
+    assert_allclose(dl.xi_theorem6(p.X, row, lam), 0.0, atol=1e-12)
+    assert_allclose(dl.xi_theorem6(p.X, T, lam), sk / p.n * np.sum(perp**2, axis=(1, 2)))
+    assert isinstance(dl.xi_theorem6(p.X, T[0], lam), float)
+
+
+def test_rowspan_variance_bound_holds_and_vanishes_at_interpolation():
+    p = _small(13, n=8, d=30)
+    J = 40
+    Ys = p.labels(dl.noise_draws(range(J), n=p.n, q=p.q, sigma=1.0))
+    th_l2 = dl.min_norm_batch(p.X, Ys)
+    rng = op.numpy_rng(1)
+    for scale in (1e-6, 1e-2, 1.0):  # networks that do not quite interpolate
+        thetas = th_l2 + scale * rng.standard_normal(th_l2.shape)
+        losses = np.sum((Ys - p.X @ thetas) ** 2, axis=(1, 2))
+        row, _ = dl.rowspan_split(p.X, thetas)
+        gap = abs(np.sqrt(dl.noise_variance(row, p.spectrum))
+                  - np.sqrt(dl.noise_variance(th_l2, p.spectrum)))
+        bound = dl.rowspan_variance_bound(p.X, losses, p.spectrum)
+        assert 0 < gap <= bound
+    assert dl.rowspan_variance_bound(p.X, np.zeros(J), p.spectrum) == 0.0
+    with pytest.raises(ValueError, match="losses"):
+        dl.rowspan_variance_bound(p.X, [1.0], p.spectrum)
+    with pytest.raises(ValueError, match="losses"):
+        dl.rowspan_variance_bound(p.X, [1.0, -1.0], p.spectrum)
+
+
 def test_fig3_constants():
     assert len(dl.FIG3_DIMENSIONS) == len(dl.FIG3_LOGGED_OLS_RISK) == 10
     assert dl.FIG3_DIMENSIONS[0] == 200 and dl.FIG3_DIMENSIONS[-1] == 2000
@@ -286,6 +341,11 @@ def test_explore_run_small_and_plot():
     res = dl.explore_run(alpha=1e-3, **kw)
     assert res.converged and not res.notes
     assert abs(res.var_net / res.var_l2_mc - 1) < 1e-3
+    # the row-span part has Θ_ℓ2's variance up to the training tolerance (Lemma 10); the whole
+    # network's variance differs by the noise that reaches its part outside the row span
+    tight = dl.explore_run(alpha=1e-3, tol=1e-22, **kw)
+    assert abs(tight.var_row / tight.var_l2_mc - 1) < 1e-10
+    assert abs(tight.var_net / tight.var_l2_mc - 1) > 1e-7
     assert res.norms[r"P_X\Theta - \Theta_{\ell_2}"] < 1e-4
     fig = dl.plot_explore(res)
     plotting.require_labels(fig)
@@ -305,14 +365,19 @@ def test_plots_are_labelled():
                    parametrization="direct", record="log", metrics=dl.lemma_metrics(p.X, p.Y, W1))
     figs = [
         dl.plot_lemmas({2: fit.run.history}, alphas, {2: np.array([0.0, 1e-15])}, show_alpha=1),
-        dl.plot_variance(["a", "b", "c"], [1.0, 1.0, 1.3], 0.2, np.ones(3), np.ones(3),
-                         2 * np.ones(3), net_label="net", ctrl_label="ctrl"),
-        dl.plot_bias_alpha([0.0, 0.1, 0.2], {2: np.array([[0, 1.0, 4.0], [0, 1.2, 3.8]])},
-                           [0, 1.0, 4.0]),
+        dl.plot_variance(["a", "b", "c"], [0.1, 1e-20, 0.3], [0.4, 0.01, 0.01], np.ones(3),
+                         np.ones(3), 2 * np.ones(3), rowspan={1: 1e-12}, net_label="net",
+                         ctrl_label="ctrl"),
+        dl.plot_bias([0.0, 0.1, 0.2], {2: np.array([[0, 1.0, 4.0], [0, 1.2, 3.8]])},
+                     [0, 1.0, 4.0], {2: np.array([0, 0.1, 0.4])}, [10, 20],
+                     {2: np.array([[1.0, 2.0], [1.1, 2.1]])}, [1.0, 2.0],
+                     {2: np.array([0.1, 0.1])}, width_alpha=0.1),
         dl.plot_fig3_min_norm([200, 400], np.ones((3, 2)), [1.0, 1.0], np.ones((3, 2)),
                               [1.0, 0.8]),
         dl.plot_fig3_deep([400], {0.0: np.zeros((2, 1)), 1e-3: np.ones((2, 1))},
                           {1e-3: np.ones(1)}),
+        dl.plot_fig3_deep([400], {0.0: np.zeros((2, 1)), 1e-3: np.ones((2, 1))},
+                          {1e-3: np.ones(1)}, {1e-3: 1e-6 * np.ones(1)}),
     ]
     for fig in figs:
         plotting.require_labels(fig)

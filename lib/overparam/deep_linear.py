@@ -55,6 +55,9 @@ __all__ = [
     "bias_shape",
     "init_bias_prediction",
     "theorem7_conditions",
+    "theorem7_xi_bound",
+    "xi_theorem6",
+    "rowspan_variance_bound",
     "FIG3_SETTING",
     "FIG3_DIMENSIONS",
     "FIG3_LOGGED_OLS_RISK",
@@ -62,7 +65,7 @@ __all__ = [
     "explore_run",
     "plot_lemmas",
     "plot_variance",
-    "plot_bias_alpha",
+    "plot_bias",
     "plot_fig3_min_norm",
     "plot_fig3_deep",
     "plot_explore",
@@ -696,11 +699,14 @@ def init_bias_prediction(X, spectrum, *, alpha: float, beta: float, m: int, q: i
 
 def theorem7_conditions(*, n: int, d: int, q: int, m: int, alpha: float, beta: float,
                         spectrum, delta: float = 0.05) -> list[tuple[str, bool]]:
-    """The assumptions of Theorem 7 (Chatterji & Long 2023) with every unknown constant c set to 1.
+    """The *displayed parts* of Theorem 7's assumptions (Chatterji & Long 2023), every unknown
+    constant c set to 1.
 
     β ≥ c·1, α ≤ 1, m ≥ c(d + q + log(1/δ)), n ≥ c·max{r_0, k, log(1/δ)} with r_0 = tr(Σ)/λ_1 and
     k = :func:`critical_index` (b = 1). The theorem's further terms inside the maxima (written
-    "…" in the chapter) are not evaluated. Returns a list of (statement with the values, holds).
+    "…" in the chapter) are **not** evaluated, so all of these holding does not mean that a
+    setting satisfies the theorem's assumptions. Returns a list of (statement with the values,
+    holds).
 
     Used in: Chapter 4 (printed next to every figure; the explorer's notes).
     """
@@ -717,6 +723,97 @@ def theorem7_conditions(*, n: int, d: int, q: int, m: int, alpha: float, beta: f
         (f"m = {m} ≥ d + q + log(1/δ) = {need_m:.1f}", m >= need_m),
         (f"n = {n} ≥ max(r_0, k, log(1/δ)) = max({r0:.1f}, {k}, {log_d:.1f})", n >= need_n),
     ]
+
+
+def theorem7_xi_bound(*, spectrum, n: int, q: int, m: int, depth: int, alpha: float,
+                      beta: float, theta_norm2: float, delta: float = 0.05) -> float:
+    r"""The bound on Ξ displayed in Theorem 7 (Chatterji & Long 2023), unknown constant c = 1.
+
+        Ξ ≤ (α² s_k / n) [ qβ² + L²(α + 1/L)⁴ (λ_1 n² / s_k²)
+                             · (λ_1‖Θ*‖² + q + α²β² s_0 q log(n/δ) / m) ],
+
+    with s_j = Σ_{i>j} λ_i and k = :func:`critical_index` (b = 1), as transcribed in the chapter
+    spec. Only the displayed terms are evaluated (the theorem's conditions contain further terms,
+    written "…"). Its first term has no m: compare with :func:`init_bias_prediction`, which
+    grows linearly with m.
+
+    Parameters
+    ----------
+    spectrum : array (d,)
+        Eigenvalues of Σ.
+    n, q, m, depth : int
+        Samples, outputs, width, depth L ≥ 2.
+    alpha, beta : float
+        Initialisation scales (Definition 3), ``>= 0``.
+    theta_norm2 : float
+        ‖Θ*‖² (Frobenius), ``>= 0``.
+    delta : float
+        Confidence parameter in (0, 1).
+
+    Used in: Chapter 4, verify.ipynb (Figure 3 and the Figure 3 sweep of the authors).
+    """
+    lam = np.sort(_spectrum(spectrum))[::-1]
+    n = require_int("n", n, low=1)
+    q = require_int("q", q, low=1)
+    m = require_int("m", m, low=1)
+    depth = require_int("depth", depth, low=2)
+    alpha = require_real("alpha", alpha, low=0.0)
+    beta = require_real("beta", beta, low=0.0)
+    theta_norm2 = require_real("theta_norm2", theta_norm2, low=0.0)
+    delta = require_real("delta", delta, low=0.0, high=1.0, low_open=True, high_open=True)
+    k = critical_index(lam, n)
+    s0, sk, lam1 = float(lam.sum()), float(lam[k:].sum()), float(lam[0])
+    inner = lam1 * theta_norm2 + q + alpha**2 * beta**2 * s0 * q * np.log(n / delta) / m
+    bracket = q * beta**2 + depth**2 * (alpha + 1 / depth) ** 4 * lam1 * n**2 / sk**2 * inner
+    return float(alpha**2 * sk / n * bracket)
+
+
+def xi_theorem6(X, theta, spectrum) -> np.ndarray:
+    r"""Ξ of Theorem 6 (Chatterji & Long 2023) with its constant c = 1: (s_k/n)‖(I − P_X)Θ‖²_F.
+
+    s_k = Σ_{i>k} λ_i with k = :func:`critical_index` (b = 1); the norm is the Frobenius norm.
+    Returns shape (B,) for Θ of shape (B, d, q), a float for one Θ.
+
+    Used in: Chapter 4, verify.ipynb (Theorem 7's bound against the Ξ of trained networks).
+    """
+    X = _as_matrix("X", X)
+    n, d = X.shape
+    lam = np.sort(_spectrum(spectrum, d))[::-1]
+    sk = float(lam[critical_index(lam, n):].sum())
+    _, perp = rowspan_split(X, theta)
+    out = sk / n * np.sum(perp**2, axis=(-2, -1))
+    return out if np.ndim(out) else float(out)
+
+
+def rowspan_variance_bound(X, losses, spectrum) -> float:
+    r"""Largest possible |√V_row − √V_ℓ2| given the training losses (from Lemma 10).
+
+    For J networks trained on the noise draws Y_j (X fixed), let V_row be the across-noise
+    variance (:func:`noise_variance`) of their row-span parts P_XΘ_j and V_ℓ2 that of the
+    interpolants Θ_ℓ2,j = X⁺Y_j. Lemma 10 (Chatterji & Long 2023) gives
+    ‖P_XΘ_j − Θ_ℓ2,j‖_F ≤ ‖X⁺‖_op √ℒ_j. The reverse triangle inequality for the norm
+    ‖Σ^{1/2}·‖_F of the centred stack, and centring not increasing that norm, give
+
+        |√V_row − √V_ℓ2| ≤ ‖X⁺‖_op √(λ_max(Σ) Σ_j ℒ_j / (J − 1)),
+
+    which is 0 at interpolation: the row-span part has *exactly* the variance of Θ_ℓ2.
+
+    Parameters
+    ----------
+    X : array (n, d)
+    losses : array (J,)
+        ℒ(Θ_j) = ‖Y_j − XΘ_j‖²_F, ``>= 0``, J ≥ 2.
+    spectrum : array (d,)
+
+    Used in: Chapter 4, verify.ipynb (the exact row-span variance identity).
+    """
+    X = _as_matrix("X", X)
+    lam = _spectrum(spectrum, X.shape[1])
+    losses = np.asarray(losses, dtype=float).ravel()
+    if losses.size < 2 or np.any(~np.isfinite(losses)) or np.any(losses < 0):
+        raise ValueError("losses must hold J >= 2 finite values >= 0")
+    pinv = float(np.linalg.norm(min_norm_operator(X), 2))
+    return pinv * float(np.sqrt(lam.max() * losses.sum() / (losses.size - 1)))
 
 
 # ----------------------------------------------------------------- the paper's Figure 3 setting
@@ -742,6 +839,7 @@ class Exploration:
     var_l2_mc: float
     bias_net: float
     var_net: float
+    var_row: float
     norms: dict
     loss: float
     steps: int
@@ -760,8 +858,12 @@ def explore_run(*, depth: int = 3, width: int = 304, alpha: float = 0.01, beta: 
     ‖Σ^{1/2}(Θ̄ − Θ*)‖²_F − V̂/J (unbiased). Min-norm: exact bias tr(Θ*ᵀBΘ*) and variance σ²q tr(C)
     (:func:`overparam.min_norm_bias_variance`). ``norms`` holds, for the first draw, ‖Θ_ℓ2‖_F,
     ‖P_XΘ − Θ_ℓ2‖_F (Lemma 10), ‖(I − P_X)Θ‖_F and ‖(I − P_X)Θ⁽⁰⁾‖_F (the part the initialisation
-    leaves outside the row span, Lemma 19). ``notes`` lists the deviations from Theorem 7's
-    assumptions (:func:`theorem7_conditions`, unknown constants set to 1).
+    leaves outside the row span, Lemma 19). ``var_row`` is the across-noise variance of the
+    row-span parts P_XΘ_j alone: at interpolation P_XΘ_j = Θ_ℓ2,j (Lemma 10), so it equals
+    ``var_l2_mc`` up to the training tolerance, and ``var_net − var_row`` is the noise that reaches
+    Θ through its part outside the row span (counted in Ξ). ``notes`` lists the deviations from
+    the displayed parts of Theorem 7's assumptions (:func:`theorem7_conditions`, unknown
+    constants set to 1).
 
     The problem is drawn from ``seed``, the initialisation from ``seed + 1``, the noise draws from
     ``seed + 2, …`` (exact in law at any width, see :func:`init_reduced`).
@@ -787,9 +889,9 @@ def explore_run(*, depth: int = 3, width: int = 304, alpha: float = 0.01, beta: 
         r"(I - P_X)\Theta": float(np.linalg.norm(perp)),
         r"(I - P_X)\Theta^{(0)}": float(np.linalg.norm(perp0)),
     }
-    notes = [f"outside Theorem 7 (c = 1): not {text}" for text, ok in
-             theorem7_conditions(n=n, d=d, q=q, m=width, alpha=alpha, beta=beta,
-                                 spectrum=spectrum) if not ok]
+    notes = [f"outside the displayed assumptions of Theorem 7 (c = 1): {text} fails"
+             for text, ok in theorem7_conditions(n=n, d=d, q=q, m=width, alpha=alpha,
+                                                 beta=beta, spectrum=spectrum) if not ok]
     converged = bool(np.all(fit.stop_step < max_steps))
     if not converged:
         notes.append(f"not interpolating after {max_steps} steps: ℒ = {fit.loss.max():.2g}")
@@ -797,7 +899,9 @@ def explore_run(*, depth: int = 3, width: int = 304, alpha: float = 0.01, beta: 
         params=dict(depth=depth, width=width, alpha=alpha, beta=beta, d=d, n=n, sigma=sigma,
                     seed=seed, q=q, k=k, eps=eps, draws=draws),
         bias_l2=bias_l2, var_l2=var_l2, var_l2_mc=noise_variance(th_l2, spectrum),
-        bias_net=float(bias_net), var_net=var_net, norms=norms, loss=float(fit.loss.max()),
+        bias_net=float(bias_net), var_net=var_net,
+        var_row=noise_variance(rowspan_split(prob.X, fit.theta)[0], spectrum), norms=norms,
+        loss=float(fit.loss.max()),
         steps=int(fit.stop_step.max()), converged=converged, notes=notes,
     )
 
@@ -827,7 +931,8 @@ def plot_lemmas(histories: dict, alphas: Sequence[float], reduction_error: dict,
 
     (a) ℒ(Θ⁽ᵗ⁾); (b) ‖P_XΘ⁽ᵗ⁾ − Θ_ℓ2‖_F and the Lemma 10 bound ‖X⁺‖‖XΘ⁽ᵗ⁾ − Y‖_F, both for
     α = ``alphas[show_alpha]``; (c) the relative errors of Lemmas 19 and 20, worst over every α;
-    (d) the relative difference between the full-width and the width-reduced networks.
+    (d) the relative difference between the full-width and the width-reduced networks. In (a)
+    and (b) the depths nearly coincide; their markers are staggered so that each stays visible.
 
     Parameters
     ----------
@@ -843,14 +948,17 @@ def plot_lemmas(histories: dict, alphas: Sequence[float], reduction_error: dict,
     """
     pl = _plotting()
     fig, ax = pl.figure(2, 2, width=8.2, height=6.2)
-    a = f"{alphas[show_alpha]:.0e}".replace("e-0", "e-")
+    a = _sci(alphas[show_alpha])
     floor = 1e-18
     for i, (L, h) in enumerate(sorted(histories.items())):
         keep = h.steps >= 1
         t = h.steps[keep]
         c = pl.color(i)
-        ax[0].plot(t, h["loss"][keep, show_alpha], color=c, label=f"L = {L}")
-        ax[1].plot(t, h["rowspan_gap"][keep, show_alpha], color=c, label=f"L = {L}")
+        every = (i, 3)  # staggered markers: the depths' curves coincide
+        ax[0].plot(t, h["loss"][keep, show_alpha], color=c, marker=pl.MARKERS[i], ms=4,
+                   markevery=every, label=f"L = {L}")
+        ax[1].plot(t, h["rowspan_gap"][keep, show_alpha], color=c, marker=pl.MARKERS[i], ms=4,
+                   markevery=every, label=f"L = {L}")
         ax[1].plot(t, h["lemma10_bound"][keep, show_alpha], color=c, ls="--", lw=1.1)
         ax[2].plot(t, np.maximum(h["lemma20"][keep].max(1), floor), color=c,
                    marker=pl.MARKERS[i], markevery=8, label=f"Lemma 20, L = {L}")
@@ -861,42 +969,83 @@ def plot_lemmas(histories: dict, alphas: Sequence[float], reduction_error: dict,
                    marker=pl.MARKERS[i], label=f"L = {L}")
     ax[1].plot([], [], color="k", ls="--", lw=1.1, label="Lemma 10 bound")
     for k in (2, 3):
-        ax[k].axhline(1e-10, color="k", lw=1, ls="--", label="check: 1e-10")
+        ax[k].axhline(1e-10, color="k", lw=1, ls="--", label=r"check: $10^{-10}$")
         ax[k].set_ylim(1e-18, 1e-6)
-    pl.label(ax[0], "GD step t", rf"training loss $\mathcal{{L}}$ (α = {a})", xscale="log",
+    pl.label(ax[0], "GD step t", rf"training loss $\mathcal{{L}}$ ($\alpha = {a}$)",
+             xscale="log", yscale="log")
+    pl.label(ax[1], "GD step t", rf"$\|P_X\Theta - {_L2}\|_F$ ($\alpha = {a}$)", xscale="log",
              yscale="log")
-    pl.label(ax[1], "GD step t", rf"$\|P_X\Theta - {_L2}\|_F$ (α = {a})", xscale="log",
+    pl.label(ax[2], "GD step t", r"relative error, worst over $\alpha$", xscale="log",
              yscale="log")
-    pl.label(ax[2], "GD step t", "relative error, worst over α", xscale="log", yscale="log")
     ax[2].legend(ncol=2, fontsize=7, loc="upper left")
-    pl.label(ax[3], "first-layer scale α", "full width vs reduced: rel. difference",
+    pl.label(ax[3], r"first-layer scale $\alpha$", "full width vs reduced: rel. difference",
              xscale="log", yscale="log")
     ax[3].legend(loc="center right")
-    for k, letter in enumerate("abcd"):
-        ax[k].text(0.01, 1.02, f"({letter})", transform=ax[k].transAxes, fontsize=10)
+    _panel_letters(ax)
     return fig
 
 
-def plot_variance(labels: Sequence[str], ratios: Sequence[float], band: float,
-                  risk_l2, risk_net, risk_ctrl, *, net_label: str, ctrl_label: str):
-    """Figure: (a) across-noise variances divided by the exact σ²q tr(C), with the Monte Carlo
-    band 1 ± ``band`` shaded; (b) per noise draw, the network's risk against the min-norm risk.
+def _sci(x: float) -> str:
+    """Mathtext for a number: 0.01 ↦ 10^{-2}, 0.003 ↦ 3 \\cdot 10^{-3}, 0 ↦ 0."""
+    if x == 0:
+        return "0"
+    mant, exp = f"{x:.0e}".split("e")
+    power = f"10^{{{int(exp)}}}"
+    return power if mant == "1" else rf"{mant} \cdot {power}"
+
+
+def _panel_letters(ax) -> None:
+    for k, letter in enumerate("abcdefgh"[:len(ax)]):
+        ax[k].text(0.0, 1.02, f"({letter})", transform=ax[k].transAxes, fontsize=10)
+
+
+def plot_variance(labels: Sequence[str], deviations: Sequence[float],
+                  thresholds: Sequence[float], risk_l2, risk_net, risk_ctrl, *,
+                  rowspan: dict | None = None, net_label: str, ctrl_label: str,
+                  floor: float = 1e-16):
+    r"""Figure: (a) relative deviations |V/V_ref − 1| of across-noise variances on a log axis,
+    each row with the threshold of its check (a black bar); (b) per noise draw, the network's
+    risk against the min-norm risk.
+
+    Parameters
+    ----------
+    labels : row labels, top to bottom (mathtext allowed).
+    deviations : array (rows,)
+        |V/V_ref − 1| of each row (values below ``floor`` are drawn at ``floor``).
+    thresholds : array (rows,)
+        The threshold of each row's check.
+    risk_l2, risk_net, risk_ctrl : arrays (J,)
+        Per-draw risks of Θ_ℓ2, of a network inside Theorem 7, of the negative control.
+    rowspan : dict, optional
+        Row index ↦ |V_row/V_ℓ2 − 1| of the row-span part P_XΘ alone (hollow diamonds).
+    net_label, ctrl_label : legend labels of (b).
 
     Used in: Chapter 4, verify.ipynb (Figure 2).
     """
     pl = _plotting()
-    fig, ax = pl.figure(2, width=8.6, height=3.5)
-    y = np.arange(len(labels))[::-1]
-    cols = ["0.45"] + [pl.color(i) for i in range(len(labels) - 2)] + [pl.color(3)]
-    ax[0].barh(y, ratios, color=cols, alpha=0.9, height=0.7)
-    ax[0].axvline(1.0, color="k", lw=1)
-    ax[0].axvspan(1 - band, 1 + band, color="0.88", zorder=0)
+    fig, ax = pl.figure(2, width=9.0, height=3.9, gridspec_kw={"width_ratios": [1.35, 1]})
+    y = np.arange(len(labels))[::-1].astype(float)
+    dev = np.maximum(np.asarray(deviations, dtype=float), floor)
+    thr = np.asarray(thresholds, dtype=float)
+    cols = ["0.35"] + [pl.color(i) for i in range(len(labels) - 2)] + [pl.color(3)]
+    ax[0].vlines(thr, y - 0.35, y + 0.35, color="k", lw=2.2, label="threshold of the check")
+    for yi, v, c in zip(y, dev, cols, strict=True):
+        ax[0].plot([v], [yi], ls="none", marker="o", ms=7, color=c)
+        ax[0].text(v, yi + 0.2, f"{v:.1e}", ha="center", va="bottom", fontsize=7.5)
+    if rowspan:
+        rows = sorted(rowspan)
+        ax[0].plot(np.maximum([rowspan[r] for r in rows], floor), y[rows], ls="none",
+                   marker="D", ms=6, mfc="none", mec="k", mew=1.1,
+                   label=r"row-span part $P_X\Theta$ alone")
+    ax[0].plot([], [], ls="none", marker="o", ms=7, color="0.5", label=r"whole $\Theta$")
     ax[0].set_yticks(y, labels)
-    for yi, r in zip(y, ratios, strict=True):
-        ax[0].text(r + 0.02, yi, f"{r:.4f}", va="center", fontsize=8)
-    ax[0].set_xlim(0, max(1 + band, max(ratios)) + 0.3)
+    ax[0].set_ylim(y.min() - 0.6, y.max() + 1.9)  # room for the legend above the rows
+    smallest = min([dev.min(), *(max(v, floor) for v in (rowspan or {}).values())])
+    ax[0].set_xlim(10.0 ** (np.floor(np.log10(smallest)) - 2), 30)
     ax[0].grid(axis="y", visible=False)
-    pl.label(ax[0], r"variance over noise draws / $\sigma^2 q\,\mathrm{tr}(C)$", "estimator")
+    pl.label(ax[0], "relative deviation of the variance |V / reference − 1|", "estimator",
+             xscale="log")
+    ax[0].legend(fontsize=7, loc="upper left", ncol=2)
     lo = min(np.min(risk_l2), np.min(risk_net), np.min(risk_ctrl))
     hi = max(np.max(risk_l2), np.max(risk_net), np.max(risk_ctrl))
     ax[1].plot([lo, hi], [lo, hi], color="k", lw=1, label="equal risk")
@@ -904,38 +1053,69 @@ def plot_variance(labels: Sequence[str], ratios: Sequence[float], band: float,
     ax[1].scatter(risk_l2, risk_ctrl, s=12, color=pl.color(3), marker="s", label=ctrl_label)
     pl.label(ax[1], rf"risk of ${_L2}$ (one noise draw)", "risk of the network, same draw")
     ax[1].legend(fontsize=7, loc="upper left")
-    for k, letter in enumerate("ab"):
-        ax[k].text(0.0, 1.02, f"({letter})", transform=ax[k].transAxes, fontsize=10)
+    _panel_letters(ax)
     return fig
 
 
-def plot_bias_alpha(alphas: Sequence[float], gaps: dict, prediction: Sequence[float]):
-    """Figure: mean risk gap Risk(Θ) − Risk(Θ_ℓ2) against α (log–log), one curve per depth, with
-    the derived prediction α²β²qm tr(B) (:func:`init_bias_prediction`).
+def plot_bias(alphas: Sequence[float], gaps: dict, prediction: Sequence[float], bound7: dict,
+              widths: Sequence[int], width_gaps: dict, width_prediction: Sequence[float],
+              width_bound7: dict, *, width_alpha: float):
+    r"""Figure: the risk gap Risk(Θ) − Risk(Θ_ℓ2) against (a) α at fixed width and (b) the width m
+    at fixed α (log–log, mean over seeds with two standard errors), one curve per depth, with the
+    derived prediction α²β²qm tr(B) (:func:`init_bias_prediction`, dashed) and the bound on Ξ
+    displayed in Theorem 7 with c = 1 (:func:`theorem7_xi_bound`, dotted, one per depth).
 
     Parameters
     ----------
     alphas : the α grid (may include 0, which is not drawn on the log axis).
     gaps : dict
-        Depth L ↦ array (S, A) of per-seed gaps.
-    prediction : array (A,)
+        Depth L ↦ array (S, len(alphas)) of per-seed gaps.
+    prediction : array (len(alphas),)
         Mean over seeds of :func:`init_bias_prediction`.
+    bound7 : dict
+        Depth L ↦ array (len(alphas),) of :func:`theorem7_xi_bound`.
+    widths : the width grid of (b).
+    width_gaps : dict
+        Depth L ↦ array (S, len(widths)).
+    width_prediction : array (len(widths),)
+    width_bound7 : dict
+        Depth L ↦ array (len(widths),).
+    width_alpha : float
+        The α of (b).
 
     Used in: Chapter 4, verify.ipynb (Figure 3).
     """
     pl = _plotting()
-    fig, ax = pl.figure(1, width=5.4, height=3.7)
+    fig, ax = pl.figure(2, width=9.0, height=3.8)
     a = np.asarray(alphas, dtype=float)
     pos = a > 0
-    for i, (L, g) in enumerate(sorted(gaps.items())):
-        mean = g.mean(0)
-        se = g.std(0, ddof=1) / np.sqrt(g.shape[0])
-        ax.errorbar(a[pos] * (1 + 0.06 * (i - 1)), mean[pos], yerr=2 * se[pos], color=pl.color(i),
-                    marker=pl.MARKERS[i], ls="-", capsize=2, label=f"network, L = {L}")
-    ax.plot(a[pos], np.asarray(prediction)[pos], color="k", ls="--", lw=1.2,
-            label=r"$\alpha^2\beta^2 qm\,\mathrm{tr}(B)$ (initialisation)")
-    pl.label(ax, "first-layer scale α", rf"mean Risk$(\Theta)$ − Risk$({_L2})$",
-             xscale="log", yscale="log")
+    w = np.asarray(widths, dtype=float)
+    for i, L in enumerate(sorted(gaps)):
+        c = pl.color(i)
+        for k, (x, g, keep) in enumerate(((a, gaps[L], pos), (w, width_gaps[L], w > 0))):
+            se = g.std(0, ddof=1) / np.sqrt(g.shape[0])
+            ax[k].errorbar(x[keep] * (1 + 0.06 * (i - 1)), g.mean(0)[keep], yerr=2 * se[keep],
+                           color=c, marker=pl.MARKERS[i], ls="-", capsize=2,
+                           label=f"network, L = {L}")
+        ax[0].plot(a[pos], np.asarray(bound7[L])[pos], color=c, ls=":", lw=1.5)
+        ax[1].plot(w, width_bound7[L], color=c, ls=":", lw=1.5)
+    ax[0].plot(a[pos], np.asarray(prediction)[pos], color="k", ls="--", lw=1.2)
+    ax[1].plot(w, width_prediction, color="k", ls="--", lw=1.2,
+               label=r"$\alpha^2\beta^2 qm\,\mathrm{tr}(B)$ (initialisation)")
+    ax[1].plot([], [], color="k", ls=":", lw=1.5,
+               label="Theorem 7's Ξ bound, c = 1\n(displayed terms; colour: L)")
+    gap_label = rf"mean Risk$(\Theta)$ − Risk$({_L2})$"
+    pl.label(ax[0], r"first-layer scale $\alpha$ (width $m = 304$)", gap_label, xscale="log",
+             yscale="log")
+    pl.label(ax[1], rf"width $m$ ($\alpha = {_sci(width_alpha)}$)", gap_label, xscale="log",
+             yscale="log")
+    from matplotlib.ticker import NullFormatter
+
+    ax[1].set_xticks(w, [f"{int(v)}" for v in w])
+    ax[1].xaxis.set_minor_formatter(NullFormatter())
+    ax[0].legend(fontsize=7.5, loc="upper left")
+    ax[1].legend(fontsize=7, loc="center right")
+    _panel_letters(ax)
     return fig
 
 
@@ -943,7 +1123,7 @@ def plot_fig3_min_norm(dims: Sequence[int], risk_l2, logged: Sequence[float], tr
                        shape: Sequence[float]):
     """Figure: the minimum-norm interpolant in the authors' Figure 3 setting.
 
-    (a) exact risk against d (mean ± sd over draws of X and Θ*) with the authors' logged values;
+    (a) exact risk against d (mean over draws of X and Θ*) with the authors' logged values;
     (b) E tr(C) (the variance per output at σ = 1) against the BLLT shape k/n + n/R_k.
 
     Parameters
@@ -955,9 +1135,8 @@ def plot_fig3_min_norm(dims: Sequence[int], risk_l2, logged: Sequence[float], tr
     pl = _plotting()
     fig, ax = pl.figure(2, width=8.6, height=3.4)
     dims = np.asarray(dims)
-    mean, sd = risk_l2.mean(0), risk_l2.std(0, ddof=1)
-    ax[0].plot(dims, mean, color=pl.color(0), marker="o", label=rf"${_L2}$, exact (this book)")
-    pl.shade_band(ax[0], dims, mean - sd, mean + sd, i=0)
+    ax[0].plot(dims, risk_l2.mean(0), color=pl.color(0), marker="o",
+               label=rf"${_L2}$, exact (this book)")
     ax[0].plot(dims, logged, color="k", marker="x", ls="none", ms=7,
                label=rf"${_L2}$, authors' runs")
     pl.label(ax[0], "dimension d", "excess risk", yscale="log")
@@ -965,40 +1144,47 @@ def plot_fig3_min_norm(dims: Sequence[int], risk_l2, logged: Sequence[float], tr
     ax[1].plot(dims, tr_c.mean(0), color=pl.color(1), marker="s",
                label=r"$\mathbb{E}\,\mathrm{tr}(C)$ (exact)")
     ax[1].plot(dims, shape, color="k", ls="--", label=r"$k/n + n/R_k$")
-    pl.label(ax[1], "dimension d", "variance per output (σ = 1)", yscale="log")
+    pl.label(ax[1], "dimension d", r"variance per output ($\sigma = 1$)", yscale="log")
     _plain_log_ticks(ax[1])
-    for k, letter in enumerate("ab"):
-        ax[k].text(0.0, 1.02, f"({letter})", transform=ax[k].transAxes, fontsize=10)
+    _panel_letters(ax)
     return fig
 
 
-def plot_fig3_deep(deep_dims: Sequence[int], deep_gaps: dict, deep_pred: dict):
+def plot_fig3_deep(deep_dims: Sequence[int], deep_gaps: dict, deep_pred: dict,
+                   deep_bound7: dict | None = None):
     """Figure: deep networks on the Figure 3 sweep: their risk gap to Θ_ℓ2 on the same draws
-    (mean over draws) against d, with the derived prediction α²β²qm tr(B) (dashed).
+    (mean over draws) against d, with the derived prediction α²β²qm tr(B) (dashed) and, if given,
+    the bound on Ξ displayed in Theorem 7 with c = 1 (dotted).
 
     Parameters
     ----------
     deep_gaps : dict α ↦ array (S, len(deep_dims)) (α = 0 is skipped: its gap is at rounding
-        level); deep_pred : dict α ↦ array (len(deep_dims),)
+        level); deep_pred, deep_bound7 : dicts α ↦ array (len(deep_dims),)
 
     Used in: Chapter 4, verify.ipynb (Figure 5).
     """
     pl = _plotting()
-    fig, ax = pl.figure(1, width=5.4, height=3.6)
+    fig, ax = pl.figure(1, width=5.6, height=3.8)
     for i, (a, g) in enumerate(sorted(deep_gaps.items())):
         if a == 0:
             continue
         c = pl.color(i + 2)
-        ax.plot(deep_dims, g.mean(0), color=c, marker=pl.MARKERS[i], label=f"network, α = {a:g}")
+        ax.plot(deep_dims, g.mean(0), color=c, marker=pl.MARKERS[i],
+                label=rf"network, $\alpha = {_sci(a)}$")
         ax.plot(deep_dims, deep_pred[a], color=c, ls="--", lw=1.1)
+        if deep_bound7 is not None:
+            ax.plot(deep_dims, deep_bound7[a], color=c, ls=":", lw=1.5)
     ax.plot([], [], color="k", ls="--", lw=1.1, label=r"$\alpha^2\beta^2 qm\,\mathrm{tr}(B)$")
+    if deep_bound7 is not None:
+        ax.plot([], [], color="k", ls=":", lw=1.5, label="Theorem 7's Ξ bound, c = 1")
     pl.label(ax, "dimension d", rf"Risk$(\Theta)$ − Risk$({_L2})$, L = 3", yscale="log")
+    ax.legend(fontsize=7.5, loc="center right")
     return fig
 
 
 def plot_explore(res: Exploration):
     """Figure for the explorer: (a) bias and variance of the network and of Θ_ℓ2; (b) the norms
-    of the row-span / orthogonal decomposition of Θ (log scale).
+    of the row-span / orthogonal decomposition of Θ (dots on a log axis).
 
     Used in: Chapter 4, explore.ipynb.
     """
@@ -1021,16 +1207,20 @@ def plot_explore(res: Exploration):
     pl.label(ax[0], "estimator", "excess risk", legend=True)
     ax[0].legend(fontsize=7, loc="upper left")
     names = list(res.norms)
-    vals = np.maximum([res.norms[k] for k in names], 1e-16)
-    cols = ["0.45", pl.color(2), pl.color(3), pl.color(4)]
+    floor = 1e-16
+    vals = np.array([res.norms[k] for k in names])
+    cols = ["0.35", pl.color(2), pl.color(3), pl.color(4)]
     y = np.arange(len(names))[::-1]
-    ax[1].barh(y, vals, color=cols, alpha=0.9, height=0.7)
+    for yi, v, c in zip(y, vals, cols, strict=True):
+        ax[1].plot([max(v, floor)], [yi], ls="none", marker="o", ms=8, color=c)
+        text = f"{v:.2g}" if v >= floor else f"{v:.0g} (below the axis)"
+        ax[1].text(max(v, floor) * 4, yi, text, va="center", fontsize=8)
     ax[1].set_yticks(y, [rf"$\|{k}\|_F$" for k in names])
-    for yi, v in zip(y, vals, strict=True):
-        ax[1].text(v * 1.5, yi, f"{v:.2g}", va="center", fontsize=8)
-    ax[1].set_xlim(1e-16, 1e4)
+    ax[1].set_ylim(y.min() - 0.6, y.max() + 0.6)
+    smallest = max(vals.min(), floor)
+    ax[1].set_xlim(10.0 ** (np.floor(np.log10(smallest)) - 2), 10.0 ** (
+        np.ceil(np.log10(max(vals.max(), floor))) + 3))
     ax[1].grid(axis="y", visible=False)
-    pl.label(ax[1], "Frobenius norm (first noise draw)", "part of Θ", xscale="log")
-    for k, letter in enumerate("ab"):
-        ax[k].text(0.0, 1.02, f"({letter})", transform=ax[k].transAxes, fontsize=10)
+    pl.label(ax[1], "Frobenius norm (first noise draw)", r"part of $\Theta$", xscale="log")
+    _panel_letters(ax)
     return fig
