@@ -21,6 +21,19 @@ matplotlib.use("Agg")
 N, M = 12, 6
 
 
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """One torch and one BLAS thread, as in the notebooks: the problems are small, and with two
+    threads on a shared two-core machine they run many times slower."""
+    from threadpoolctl import threadpool_limits
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    with threadpool_limits(limits=1):
+        yield
+    torch.set_num_threads(before)
+
+
 def _problems(seeds=(0, 1), p=400, mu=3.0, eta=0.25, method="frame", m=M, n=N):
     return benign.sample_problems(list(seeds), n=n, p=p, m=m, mu_norm=mu, eta=eta,
                                   omega_init=1e-4, method=method)
@@ -222,6 +235,27 @@ def test_clean_test_error_matches_explicit_test_points():
         benign.clean_test_error(run, probs, count=1)
 
 
+@pytest.mark.parametrize("method, p", [("frame", 400), ("explicit", 60)])
+def test_clean_test_error_uses_the_same_test_points_for_one_problem(method, p):
+    """Every network trained on a problem is evaluated on the same test points: the estimate
+    equals a direct evaluation on the points z = Qξ ± μ rebuilt from the problem's stream."""
+    probs, run = _trained(method=method, p=p, seeds=(3,))
+    pb, count = probs[0], 3000
+    err, _ = benign.clean_test_error(run, probs, count=count)
+    basis = benign._test_basis(pb)
+    r = pb.dim if basis is None else basis.shape[1]
+    xi = op.numpy_rng(pb.seed).spawn(1)[0].standard_normal((count, r), dtype=np.float32)
+    Z = xi.astype(float) if basis is None else xi.astype(float) @ basis.T
+    wrong = 0.5 * ((run.outputs(Z + pb.mu)[0] < 0).double().mean()
+                   + (run.outputs(Z - pb.mu)[0] > 0).double().mean())
+    assert abs(err[0] - float(wrong)) <= 2 / count  # float32 vs float64: at most a tie or two
+    # two networks on the same problem (two step sizes): a paired comparison
+    two = benign.train_benign(probs * 2, step=np.array([5.0, 0.5]) / p, max_steps=30_000,
+                              progress=False)
+    e2, _ = benign.clean_test_error(two, probs * 2, count=count)
+    assert abs(e2[0] - e2[1]) <= 3 / count
+
+
 def test_batch_composition_does_not_matter():
     probs = _problems((0, 1, 2))
     alone = benign.train_benign(probs[1:2], step=5 / 400, max_steps=800, progress=False)
@@ -287,6 +321,35 @@ def test_assumptions_table_and_deviations():
     assert html.count("✓") == 6 + 4 and html.count("✗") == 2
 
 
+def test_until_stop_and_truncate_at_stop():
+    steps = np.array([0, 1, 2, 5, 9])
+    stop = np.array([2, 9, 0])
+    mask = benign.until_stop(steps, stop)
+    assert mask.shape == (5, 3)
+    assert mask[:, 0].tolist() == [True, True, True, False, False]
+    assert mask[:, 1].all() and mask[:, 2].tolist() == [True, False, False, False, False]
+    v = benign.truncate_at_stop(np.ones((5, 3, 2)), steps, stop)
+    assert np.isnan(v[3, 0]).all() and not np.isnan(v[:, 1]).any()
+    with pytest.raises(ValueError, match="values must have shape"):
+        benign.truncate_at_stop(np.ones((4, 3)), steps, stop)
+    with pytest.raises(ValueError, match="1-D"):
+        benign.until_stop(steps[:, None], stop)
+
+
+def test_truncation_leaves_out_exactly_the_frozen_steps():
+    probs = _problems((0, 1, 2))
+    run = benign.train_benign(probs, step=np.array([5.0, 4.0, 3.0]) / 400, max_steps=20_000,
+                              record=1, progress=False)
+    h, stop = run.history, run.stop_step
+    assert len(set(stop.tolist())) == 3 and h.steps[-1] == stop.max()
+    G = benign.truncate_at_stop(h["G"], h.steps, stop)
+    for b in range(3):
+        kept = G[:, b][~np.isnan(G[:, b])]
+        assert kept.size == stop[b] + 1
+        assert_allclose(kept[-1], h["G"][-1, b])      # the frozen value is the value at stop
+        assert np.all(np.diff(kept) < 0)               # Ĝ strictly decreases while training
+
+
 def test_statistics():
     assert benign.collapse_statistic(0.10, 0.0, 0.10, 0.0, 0.2) == 0
     assert_allclose(benign.collapse_statistic(0.12, 0.0, 0.10, 0.0, 0.2), 0.02 / 0.022)
@@ -325,6 +388,23 @@ def test_simulate_and_summary_figure():
     assert len(fig.axes) == 4
     with pytest.raises(ValueError, match="step_scale"):
         benign.simulate(step_scale=0.0)
+
+
+def test_explore_claims_for_the_runs_it_does_not_compute():
+    """explore.ipynb states these without computing them (each run uses the full budget)."""
+    below_n = benign.simulate(n=200, p=100, mu_norm=4.0, seed=0)
+    h = below_n.run.history
+    assert below_n.problem.snr == 512
+    assert below_n.run.stop_step[0] == 20_000                  # the budget runs out ...
+    assert float(below_n.run.loss[0]) >= 1 / (4 * 200)          # ... before L̂ < 1/(4n)
+    assert h["train_error"][-1, 0] == 0                        # though every label is fitted
+    assert np.nanmax(h["g_ratio"]) > 1000 * benign.loss_ratio_bound(0.5)  # far beyond 16/γ²
+    assert abs(below_n.clean_error - 0.2) < 0.02               # "about 0.2"
+    # below αp ≈ 0.7 the 20,000 steps run out before L̂ < 1/(4n); at 0.7 they do not
+    slow = benign.simulate(step_scale=0.6, seed=0, test_count=2)
+    assert slow.run.stop_step[0] == 20_000 and float(slow.run.loss[0]) >= 1 / 200
+    ok = benign.simulate(step_scale=0.7, seed=0, test_count=2)
+    assert ok.run.stop_step[0] < 20_000
 
 
 # ----------------------------------------------------------------- the engine's history memory

@@ -66,6 +66,8 @@ __all__ = [
     "log_slope",
     "spearman",
     "summarize",
+    "until_stop",
+    "truncate_at_stop",
     "simulate",
     "plot_clean_error",
     "plot_collapse",
@@ -523,21 +525,35 @@ def train_benign(problems: Sequence[BenignProblem], *, gamma: float = 0.5, H: fl
     )
 
 
+def _test_basis(pb: BenignProblem) -> np.ndarray | None:
+    """An orthonormal basis (D × r) of the span of W⁽⁰⁾'s rows, the x_i and μ, or ``None`` when
+    the problem's own coordinates are already that small (frames: D ≤ m + n + 1)."""
+    if pb.dim <= pb.m + pb.n + 1:
+        return None
+    Q, _ = np.linalg.qr(np.vstack([pb.W0, pb.X, pb.mu[None, :]]).T)
+    return Q
+
+
 def clean_test_error(run: TwoLayerRun, problems: Sequence[BenignProblem], count: int = 100_000,
                      chunk: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     r"""Clean test error P(ỹ f(x; W) < 0), x = z + ỹμ, by Monte Carlo in R^m (never in R^p).
 
-    For z ~ N(0, I_p) independent of W, the vector u = Wz ∈ R^m of preactivation noise is exactly
-    N(0, WWᵀ), and f(z + ỹμ) = Σ_j a_j φ(u_j + ỹ(Wμ)_j). So the error is estimated from ``count``
-    draws u_k = L ξ_k (LLᵀ = WWᵀ, ξ_k ~ N(0, I_m)), each used for both classes:
+    A trained network sees a test point only through u = Wz ∈ R^m. Every row of W lies in the span
+    S of W⁽⁰⁾'s rows, the x_i and μ, and for z ~ N(0, I_p) the coordinates ξ of its projection on
+    S in an orthonormal basis are i.i.d. N(0, 1), independent of the rest of z, which no row of W
+    sees. So u = W_S ξ exactly, where W_S is W in that basis: in the exact-in-law coordinates of a
+    frame problem W_S is W itself (ξ ∈ R^D, D = m + n + 1); for an explicit problem in R^p,
+    W_S = WQ with Q an orthonormal basis of S (from a QR factorization, fixed by the problem).
+    With ``count`` draws ξ_k, each used for both classes,
     v_k = ½(1{f(u_k + Wμ) < 0} + 1{f(u_k − Wμ) > 0}), error = mean(v), standard error
-    std(v)/√count. The cost is O(count · m²) per network, whatever p is.
+    std(v)/√count. The cost is O(count · m · D) per network, whatever p is.
 
-    Element b draws its ξ from the child stream ``numpy_rng(seed).spawn(1)[0]`` of its problem's
-    seed: independent of the training draws, and the same test points for every network trained
-    on a problem with that seed (comparisons of two runs on one problem are paired). The
-    network is evaluated in float32 (only the sign of f matters; rounding can flip the decision
-    of a test point only when |f| is below ~1e-7 of its scale).
+    **Paired comparisons.** Element b draws its ξ from the child stream
+    ``numpy_rng(seed).spawn(1)[0]`` of its problem's seed, independent of the training draws.
+    Networks trained on the *same problem* (same seed and parameters, e.g. with two step sizes)
+    are therefore evaluated on the same test points z, so their difference is a paired
+    comparison. The network is evaluated in float32 (only the sign of f matters; rounding can flip
+    the decision of a test point only when |f| is below ~1e-7 of its scale).
 
     Parameters
     ----------
@@ -548,7 +564,7 @@ def clean_test_error(run: TwoLayerRun, problems: Sequence[BenignProblem], count:
     count : int
         Test draws per network (≥ 2).
     chunk : int
-        Draws evaluated at once (memory: a few chunk × m arrays).
+        Draws evaluated at once (memory: a few chunk × max(m, D) arrays).
 
     Returns
     -------
@@ -562,24 +578,28 @@ def clean_test_error(run: TwoLayerRun, problems: Sequence[BenignProblem], count:
     chunk = require_int("chunk", chunk, low=1)
     if len(problems) != run.batch:
         raise ValueError(f"problems must hold the run's {run.batch} problems, got {len(problems)}")
-    W = run.weights()  # (B, m, D): D is m + n + 1 for frames, p for explicit draws
-    evals, evecs = torch.linalg.eigh(W @ W.transpose(1, 2))
-    L = (evecs * evals.clamp_min(0).sqrt().unsqueeze(1)).to(torch.float32).cpu()  # LLᵀ = WWᵀ
+    W = run.weights().cpu().numpy()  # (B, m, D_max): each problem's D coordinates, zero-padded
+    WS = []
+    for b, pb in enumerate(problems):
+        Wb = W[b, :, :pb.dim]
+        Q = _test_basis(pb)
+        WS.append(torch.from_numpy(np.ascontiguousarray(Wb if Q is None else Wb @ Q).T)
+                  .to(torch.float32))  # (r, m): u = ξ W_Sᵀ
     c = run.project("mu")[..., 0].to(torch.float32).cpu()  # (B, m)
     a = run.a.to(torch.float32).cpu()
     act = run.activation
     total, total_sq = np.zeros(run.batch), np.zeros(run.batch)
-    by_seed: dict[int, list[int]] = {}
+    groups: dict[tuple[int, int], list[int]] = {}
     for b, pb in enumerate(problems):
-        by_seed.setdefault(pb.seed, []).append(b)
-    for seed, members in by_seed.items():
+        groups.setdefault((pb.seed, WS[b].shape[0]), []).append(b)
+    for (seed, r), members in groups.items():
         rng = numpy_rng(seed).spawn(1)[0]
         done = 0
         while done < count:
             k = min(chunk, count - done)
-            xi = torch.from_numpy(rng.standard_normal((k, run.m))).to(torch.float32)
+            xi = torch.from_numpy(rng.standard_normal((k, r), dtype=np.float32))
             for b in members:
-                u = xi @ L[b].T
+                u = xi @ WS[b]
                 wrong_pos = (act.value(u + c[b]) @ a[b]) < 0
                 wrong_neg = (act.value(u - c[b]) @ a[b]) > 0
                 v = 0.5 * (wrong_pos.double() + wrong_neg.double())
@@ -759,6 +779,34 @@ def summarize(values, axis: int = -1) -> tuple[np.ndarray, np.ndarray]:
     return v.mean(axis), v.std(axis, ddof=1) / math.sqrt(k)
 
 
+def until_stop(steps, stop_step) -> np.ndarray:
+    """Which recorded steps belong to each run: ``mask[r, b] = steps[r] <= stop_step[b]``.
+
+    A batch trains until its *last* element stops; an element that stopped earlier keeps its
+    iterate, so its recorded values after its stop step merely repeat the final ones. Figures and
+    checks use only the steps a run actually took (shape (R, B)).
+
+    Used in: Chapter 1 (Figures 4, 5 and 7 of verify; the Lemma 11 and 14 checks).
+    """
+    steps = np.asarray(steps)
+    stop_step = np.asarray(stop_step)
+    if steps.ndim != 1 or stop_step.ndim != 1:
+        raise ValueError("steps and stop_step must be 1-D arrays")
+    return steps[:, None] <= stop_step[None, :]
+
+
+def truncate_at_stop(values, steps, stop_step) -> np.ndarray:
+    """``values`` (R, B, ...) as floats with NaN at the steps after each run's stop step
+    (:func:`until_stop`); matplotlib leaves NaN out of lines. Used in: Chapter 1."""
+    v = np.array(values, dtype=float)
+    mask = until_stop(steps, stop_step)
+    if v.shape[:2] != mask.shape:
+        raise ValueError(f"values must have shape (R, B, ...) = {mask.shape} + (...), "
+                         f"got {v.shape}")
+    v[~mask] = np.nan
+    return v
+
+
 def collapse_statistic(e1: float, se1: float, e2: float, se2: float, tau: float) -> float:
     r"""|e1 − e2| / (2√(se1² + se2²) + τ (e1 + e2)/2): ≤ 1 when two mean errors agree within twice
     their combined standard error plus a relative tolerance τ. Used in: Chapter 1 (collapse and
@@ -895,7 +943,7 @@ def plot_loss_ratio(steps, g_ratio, noisy_share, *, bound: float, eta: float,
 
     Used in: Chapter 1, verify (Figure 4)."""
     if axes is None:
-        fig, axes = plotting.figure(2, 1, width=10.5, height=3.7)
+        fig, axes = plotting.figure(2, 1, width=8.5, height=3.5)
     fig = axes[0].figure
     x = _steps_axis(np.asarray(steps))
     g_ratio, noisy_share = np.asarray(g_ratio, float), np.asarray(noisy_share, float)
@@ -929,7 +977,7 @@ def plot_G_and_loss(steps, G, loss, G_upper, pl_ratio, *, run: int, labels: Sequ
 
     Used in: Chapter 1, verify (Figure 5)."""
     if axes is None:
-        fig, axes = plotting.figure(2, 1, width=10.5, height=3.7)
+        fig, axes = plotting.figure(2, 1, width=8.5, height=3.5)
     fig = axes[0].figure
     x = _steps_axis(np.asarray(steps))
     G, loss, G_upper = (np.asarray(v, float) for v in (G, loss, G_upper))
@@ -939,22 +987,24 @@ def plot_G_and_loss(steps, G, loss, G_upper, pl_ratio, *, run: int, labels: Sequ
     ax.plot(x, loss[:, run], color=plotting.color(1), ls="-.", label=r"$\hat L(W^{(t)})$")
     ax.plot(x, G_upper[:, run], color=plotting.color(7), ls="--",
             label=r"Lemma 14: $\sqrt{32\hat L(W^{(0)})/(\gamma^2\|\mu\|^2\alpha (t+1))}$")
-    plotting.label(ax, _T_LABEL, "value", xscale="log", yscale="log")
+    plotting.label(ax, _T_LABEL, r"proxy $\hat G$ and loss $\hat L$ (log scale)", xscale="log",
+                   yscale="log", legend=False)
+    ax.legend(fontsize=8, loc="lower left")
     pl_ratio = np.asarray(pl_ratio, float)
     colors = _ordered_colors(pl_ratio.shape[1])
     for b in range(pl_ratio.shape[1]):
         axes[1].plot(x, pl_ratio[:, b], color=colors[b], label=labels[b])
     axes[1].axhline(1.0, color=plotting.color(7), ls="--", label="Lemma 14: ratio ≥ 1")
-    axes[1].set_ylim(0.5, pl_ratio.max() * 2)
+    axes[1].set_ylim(0.5, np.nanmax(pl_ratio) * 12)
     plotting.label(axes[1], _T_LABEL,
                    r"$\|\nabla\hat L(W)\|_F \,/\, ((\gamma\|\mu\|/4)\,\hat G(W))$",
                    xscale="log", yscale="log", legend=False)
-    axes[1].legend(ncols=3, fontsize=8, loc="center right")
+    axes[1].legend(ncols=3, fontsize=8, loc="upper center")
     return fig
 
 
-def plot_margin(x, margin_first, margin_last, p, *, slope: float, ax=None):
-    """Normalized clean margin after one step and at the end against x = ‖μ‖²√(n/p) (= √s),
+def plot_margin(sqrt_s, margin_first, margin_last, p, *, slope: float, ax=None):
+    """Normalized clean margin after one step and at the end against √s = ‖μ‖²√(n/p),
     coloured by log₁₀ p, with Lemma 13's lower bound (slope γ²/8).
 
     Used in: Chapter 1, verify (Figure 6)."""
@@ -962,26 +1012,28 @@ def plot_margin(x, margin_first, margin_last, p, *, slope: float, ax=None):
         fig, ax = plotting.figure(width=7.0, height=3.9)
     else:
         fig = ax.figure
-    x, p = np.asarray(x, float), np.log10(np.asarray(p, float))
+    x, p = np.asarray(sqrt_s, float), np.log10(np.asarray(p, float))
     kw = dict(c=p, cmap="viridis", vmin=p.min(), vmax=p.max(), zorder=3)
     sc = ax.scatter(x, margin_last, marker="o", s=22, label="at the end of training", **kw)
     ax.scatter(x, margin_first, marker="s", s=22, facecolors="none", label="after one step",
                edgecolors=sc.cmap(sc.norm(p)), zorder=3)
     grid = np.linspace(0, x.max() * 1.05, 50)
     ax.plot(grid, slope * grid, "--", color=plotting.color(7),
-            label=r"Lemma 13 bound $(\gamma^2/8)\,x$ ($C_1 = C_2 = 1$)")
+            label=r"Lemma 13 bound $(\gamma^2/8)\sqrt{s}$ ($C_1 = C_2 = 1$)")
     fig.colorbar(sc, ax=ax, label=r"$\log_{10} p$")
-    plotting.label(ax, r"$x = \|\mu\|^2\sqrt{n/p}$", r"$E[\tilde y f(x; W)] \,/\, \|W\|_F$")
+    plotting.label(ax, r"$\sqrt{s} = \|\mu\|^2\sqrt{n/p}$",
+                   r"$E[\tilde y f(x; W)] \,/\, \|W\|_F$")
     return fig
 
 
 def plot_train_accuracy(steps, acc_clean, acc_noisy, margin_clean, margin_noisy, *, axes=None):
     """Left: fraction of clean and of noisy training points fitted (y_i f(x_i) > 0) against t;
-    right: their mean margins. Lines are means over runs, bands the range. Arrays: (R, B).
+    right: their mean margins. Lines are means over runs, bands the range; NaN entries (steps
+    after a run stopped, see :func:`truncate_at_stop`) are left out. Arrays: (R, B).
 
     Used in: Chapter 1, verify (Figure 7)."""
     if axes is None:
-        fig, axes = plotting.figure(2, 1, width=10.5, height=3.6)
+        fig, axes = plotting.figure(2, 1, width=8.5, height=3.4)
     fig = axes[0].figure
     x = _steps_axis(np.asarray(steps))
     groups = (("clean points", acc_clean, margin_clean), ("noisy (flipped) points", acc_noisy,
@@ -989,9 +1041,9 @@ def plot_train_accuracy(steps, acc_clean, acc_noisy, margin_clean, margin_noisy,
     for i, (name, acc, marg) in enumerate(groups):
         for ax, v in ((axes[0], acc), (axes[1], marg)):
             v = np.asarray(v, float)
-            ax.plot(x, v.mean(1), color=plotting.color(i), marker=plotting.MARKERS[i], ms=3,
-                    markevery=0.08, label=name)
-            plotting.shade_band(ax, x, v.min(1), v.max(1), i=i)
+            ax.plot(x, np.nanmean(v, 1), color=plotting.color(i), marker=plotting.MARKERS[i],
+                    ms=3, markevery=0.08, label=name)
+            plotting.shade_band(ax, x, np.nanmin(v, 1), np.nanmax(v, 1), i=i)
     axes[0].set_ylim(-0.03, 1.03)
     plotting.label(axes[0], _T_LABEL, r"fraction fitted: $y_i f(x_i) > 0$", xscale="log")
     axes[1].axhline(0, color=plotting.color(7), lw=1)
@@ -1025,7 +1077,7 @@ def plot_summary(sim: Simulation, *, C: float = 8.0):
     against the bound's shape, margins of clean and noisy training points, and the loss-ratio
     trace with Lemma 11's bound. Used in: Chapter 1, explore.ipynb."""
     pb, run, h = sim.problem, sim.run, sim.run.history
-    fig, axes = plotting.figure(2, 2, width=10.5, height=6.8)
+    fig, axes = plotting.figure(2, 2, width=8.5, height=6.4)
     x = _steps_axis(h.steps)
     n_noisy = int(pb.noisy.sum())
     # (a) training accuracy on clean and noisy points
