@@ -266,9 +266,21 @@ def test_assumption_deviations_flag_what_fails():
     assert sum("DEVIATION" in ln for ln in bad) == 3
 
 
+def test_assumption_table_rows_and_deviations():
+    t = sparse.assumption_table(np.array([30, 140]), np.array([900, 19_600]), 5, 1.0, 1.0)
+    lines = t.splitlines()
+    assert len(lines) == 3 and max(len(ln) for ln in lines) <= 80
+    assert "NO" not in t and lines[1].split()[-1] == "0.11"  # exp(−√(30 − 25)) = 0.107
+    bad = sparse.assumption_table(20, 22, 5, 0.5, 1.0).splitlines()[1]
+    assert bad.count("NO") == 3  # σ < c1‖θ*‖, p < n + k, n < k²
+    with pytest.raises(ValueError, match="integers"):
+        sparse.assumption_table(20.5, 40, 1, 1.0, 1.0)
+
+
 def test_format_table():
     t = sparse.format_table({"n": np.array([5, 50]), "risk": [0.123456, 2.0]})
     assert t.splitlines() == [" n    risk", " 5  0.1235", "50       2"]
+    assert sparse.format_table({"a": ["x", "yy"]}).splitlines() == [" a", " x", "yy"]
     with pytest.raises(ValueError, match="same length"):
         sparse.format_table({"a": [1, 2], "b": [1.0]})
     with pytest.raises(ValueError, match="at least one"):
@@ -361,4 +373,44 @@ def test_plots_draw_with_labelled_axes():
     ]
     for fig in figs:
         plotting.require_labels(fig)
+        _no_raw_subscripts(fig)
         plt.close(fig)
+
+
+def _no_raw_subscripts(fig):
+    """Every underscore or caret in a figure's text sits inside $...$ (mathtext), so that no
+    label shows a raw "R_BP" or "|θ̂_i|"."""
+    texts = [t.get_text() for t in fig.findobj(matplotlib.text.Text)]
+    for ax in fig.axes:
+        leg = ax.get_legend()
+        texts += [t.get_text() for t in leg.get_texts()] if leg else []
+    for text in texts:
+        outside = "".join(text.split("$")[::2])  # the parts outside math
+        assert "_" not in outside and "^" not in outside, text
+
+
+def _worked_and_isotropic_tables():
+    pts = [dict(n=n, p=n * n, k=2, ε=1 / n**2, σ=1.0) for n in (10, 14)]
+    iso = [dict(n=10, p=p, k=0, ε=1.0, σ=1.0, truth="zero") for p in (40, 100)]
+    return sparse.sweep(pts, [0, 1, 2]), sparse.sweep(iso, [0, 1, 2])
+
+
+def test_worked_example_figure_separates_its_four_quantities():
+    t1, _ = _worked_and_isotropic_tables()
+    fig = sparse.plot_worked_example(t1)
+    assert len(fig.axes) == 4  # risks; R_BP log²; R_OLS n; the ratio: one quantity per axes
+    ratio = t1["risk_bp"].mean(axis=1) / t1["risk_ols"].mean(axis=1)
+    (line,) = [ln for ln in fig.axes[3].get_lines() if ln.get_marker() == "D"]
+    assert_allclose(line.get_ydata(), ratio)
+    plt.close(fig)
+
+
+def test_isotropic_figure_plots_the_checked_means():
+    _, iso = _worked_and_isotropic_tables()
+    fig = sparse.plot_isotropic(iso)
+    r = iso["p"] / iso["n"]
+    want = iso["risk_bp"].mean(axis=1) * np.log(r)
+    assert not np.allclose(want, np.median(iso["risk_bp"], axis=1) * np.log(r))
+    ys = [ln.get_ydata() for ln in fig.axes[1].get_lines()]
+    assert any(np.allclose(y, want) for y in ys)
+    plt.close(fig)

@@ -18,7 +18,8 @@ is in :mod:`overparam.linear`):
   :func:`ols_order`, :func:`bp_order`, :func:`isotropic_ols_variance`,
   :func:`sparse_op_norm_bound`, :func:`explicit_sparse_lower_bound`, :func:`explicit_bp_curve`;
 * diagnostics: :func:`risk_split` (Lemma 4), :func:`certificate` (Lemmas 4–5),
-  :func:`noise_energy`, :func:`participation_ratio`, :func:`assumption_deviations`;
+  :func:`noise_energy`, :func:`participation_ratio`, :func:`assumption_deviations`,
+  :func:`assumption_table`;
 * other sparse interpolators (Theorem 1 beyond basis pursuit): :func:`support_interpolant`,
   :func:`random_support`, :func:`screening_support`, :func:`sparse_family`;
 * the chapter's figures: the ``plot_*`` functions.
@@ -61,6 +62,7 @@ __all__ = [
     "explicit_sparse_lower_bound",
     "explicit_bp_curve",
     "assumption_deviations",
+    "assumption_table",
     "support_interpolant",
     "random_support",
     "screening_support",
@@ -201,7 +203,7 @@ def draw_scenario(seed: int, n: int, p: int, k: int, ε: float, σ: float, *,
 
 # ----------------------------------------------------------------------------- diagnostics
 def risk_split(draw: ScenarioDraw, theta_hat: np.ndarray) -> tuple[float, float]:
-    r"""(head bias, tail variance) with R(θ̂) = head + tail, exactly.
+    r"""(head bias, tail term) with R(θ̂) = head + tail, exactly.
 
     head = Σ_{i∈H} λ_i (θ̂_i − θ*_i)², tail = Σ_{i∈T} λ_i θ̂_i²; for Σ_{k,ε} this is Paper A's
     Lemma 4: R(θ̂) = ‖θ*_H − θ̂_H‖² + ε‖θ̂_T‖².
@@ -547,8 +549,36 @@ def assumption_deviations(n: int, p: int, k: int, σ: float, theta_norm: float,
     return lines
 
 
+def assumption_table(n, p, k, σ: float, theta_norm: float, c1: float = 1.0) -> str:
+    r"""The checkable assumptions of Paper A's Theorems 1–2 at several grid points, as a text
+    table with one row per point (lines of at most 80 characters).
+
+    Columns: n, p, k; σ ≥ c1‖θ*‖ and p ≥ n + k written out; and the smallest δ for which
+    n ≥ k^{1+c1} + log²(1/δ) holds (see :func:`assumption_deviations`). A failed condition is
+    marked "NO". ``n``, ``p``, ``k`` are integers or equal-length sequences; σ and theta_norm
+    are shared by all points.
+
+    Used in: Chapter 3, verify page (printed next to each figure).
+    """
+    n, p, k = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v)) for v in (n, p, k)))
+    if not all(np.issubdtype(v.dtype, np.integer) for v in (n, p, k)):
+        raise ValueError("n, p and k must be integers (or sequences of integers)")
+    cols: dict[str, list] = {"n": n, "p": p, "k": k}
+    sig, pk, dl = [], [], []
+    for ni, pi, ki in zip(n.tolist(), p.tolist(), k.tolist(), strict=True):
+        ok = σ >= c1 * theta_norm
+        sig.append(f"{σ:g} {'≥' if ok else '<'} {c1 * theta_norm:g}" + ("" if ok else " NO"))
+        ok = pi >= ni + ki
+        pk.append(f"{pi} {'≥' if ok else '<'} {ni + ki}" + ("" if ok else " NO"))
+        room = ni - ki ** (1 + c1)
+        dl.append(f"{math.exp(-math.sqrt(room)):.2g}" if room >= 0 else "none: NO")
+    cols |= {"σ ≥ c1‖θ*‖": sig, "p ≥ n + k": pk, "δ ≥": dl}
+    return format_table(cols)
+
+
 def format_table(columns: Mapping[str, Sequence]) -> str:
-    """An aligned text table, one column per entry (floats with 4 significant digits).
+    """An aligned text table, one column per entry (integers as they are, floats with 4
+    significant digits, strings as they are).
 
     Used in: Chapter 3 (the printed summaries of each sweep).
     """
@@ -557,8 +587,11 @@ def format_table(columns: Mapping[str, Sequence]) -> str:
     cols = []
     for name, vals in columns.items():
         vals = np.asarray(vals).ravel()
-        cells = [str(int(v)) if np.issubdtype(vals.dtype, np.integer) else f"{float(v):.4g}"
-                 for v in vals]
+        if vals.dtype.kind in "USO":
+            cells = [str(v) for v in vals]
+        else:
+            cells = [str(int(v)) if np.issubdtype(vals.dtype, np.integer)
+                     else f"{float(v):.4g}" for v in vals]
         cols.append([name, *cells])
     if len({len(c) for c in cols}) != 1:
         raise ValueError("every column must have the same length")
@@ -672,48 +705,62 @@ def _plain_ticks(ax, values) -> None:
     ax.set_xticklabels([f"{v:g}" for v in values])
 
 
-def _band(ax, x, vals, i: int, label: str, marker: bool = True):
-    """Median over seeds (axis 1) with the min–max band."""
-    med = np.median(vals, axis=1)
+def _band(ax, x, vals, i: int, label: str, marker: bool = True, stat: str = "median"):
+    """The median or mean over seeds (axis 1), with the min–max band."""
+    centre = np.median(vals, axis=1) if stat == "median" else np.mean(vals, axis=1)
     plotting.shade_band(ax, x, vals.min(axis=1), vals.max(axis=1), i=i)
-    ax.plot(x, med, marker=plotting.MARKERS[i] if marker else None, color=plotting.color(i),
+    ax.plot(x, centre, marker=plotting.MARKERS[i] if marker else None, color=plotting.color(i),
             label=label)
-    return med
+    return centre
 
 
 def plot_worked_example(tab: Mapping):
-    """Paper A's worked example (k = 5, p = n², ε = 1/n²) as n grows: risks with the shapes;
-    the normalised risks and the basis-pursuit/min-norm ratio.
+    """Paper A's worked example (k = 5, p = n², ε = 1/n²) as n grows, in four panels, each
+    showing the statistic that its check uses: (a) the risks against their shapes; (b) the
+    median of R_BP log²(3p/n)/σ² against c3 = 1 (Theorem 2's shape); (c) the median of
+    R_OLS n against the pre-registered 20; (d) the ratio of the mean risks against 3.
 
     Used in: Chapter 3, verify page.
     """
     n = tab["n"]
     p = tab["p"]
-    fig, ax = plotting.figure(2, width=9.5, height=3.7)
+    σ = float(tab["σ"][0])
+    xlab = r"$n$  ($p = n^2$, $\varepsilon = 1/n^2$)"
+    fig, ax = plotting.figure(2, 2, width=9.5, height=6.6)
     _band(ax[0], n, tab["risk_bp"], 0, "basis pursuit")
-    _band(ax[0], n, tab["risk_ols"], 1, "min ℓ2-norm")
-    ax[0].plot(n, theorem2_shape(n, p), ls="--", color=plotting.color(0),
-               label="1/log²(3p/n)")
+    _band(ax[0], n, tab["risk_ols"], 1, r"min $\ell_2$-norm")
+    ax[0].plot(n, theorem2_shape(n, p, σ), ls="--", color=plotting.color(0),
+               label=r"$\sigma^2/\log^2(3p/n)$")
     ax[0].plot(n, ols_order(tab["k"], n, p, tab["ε"]), ls=":", color=plotting.color(1),
-               label="k/n + εp/n + n/p")
-    plotting.label(ax[0], "n  (p = n², ε = 1/n²)", "excess risk R", xscale="log",
-                   yscale="log")
-    _band(ax[1], n, tab["risk_bp"] * np.log(3 * p / n)[:, None] ** 2, 0,
-          "R_BP · log²(3p/n)")
-    _band(ax[1], n, tab["risk_ols"] * n[:, None], 1, "R_OLS · n")
-    ratio = tab["risk_bp"].mean(axis=1) / tab["risk_ols"].mean(axis=1)
-    ax[1].plot(n, ratio, marker="D", color=plotting.color(2), ls="-.",
-               label="mean R_BP / mean R_OLS")
+               label=r"$k/n + \varepsilon p/n + n/p$")
+    plotting.label(ax[0], xlab, r"excess risk $R$ (medians)", xscale="log", yscale="log")
+    _band(ax[1], n, tab["risk_bp"] * np.log(3 * p / n)[:, None] ** 2 / σ**2, 0,
+          "basis pursuit (median)")
+    ax[1].axhline(1.0, color="k", ls="--", lw=1, label=r"$c_3 = 1$ (check: $\geq$)")
     ax[1].set_ylim(bottom=0)
-    plotting.label(ax[1], "n  (p = n², ε = 1/n²)", "normalised risk, ratio", xscale="log")
-    for a in ax:
+    plotting.label(ax[1], xlab, r"$R_{\mathrm{BP}}\,\log^2(3p/n)\,/\,\sigma^2$", xscale="log")
+    _band(ax[2], n, tab["risk_ols"] * n[:, None], 1, r"min $\ell_2$-norm (median)")
+    ax[2].axhline(20.0, color="k", ls="--", lw=1, label=r"20 (check: $\leq$, $n \geq 50$)")
+    ax[2].set_ylim(0, 27)
+    plotting.label(ax[2], xlab, r"$R_{\mathrm{OLS}}\,n$", xscale="log")
+    ratio = tab["risk_bp"].mean(axis=1) / tab["risk_ols"].mean(axis=1)
+    ax[3].plot(n, ratio, marker="D", color=plotting.color(2), label="ratio of the means")
+    ax[3].axhline(3.0, color="k", ls="--", lw=1, label=r"3 (check at the largest $n$: $\geq$)")
+    ax[3].set_ylim(bottom=0)
+    plotting.label(ax[3], xlab,
+                   r"$\overline{R}_{\mathrm{BP}}\,/\,\overline{R}_{\mathrm{OLS}}$ (means)",
+                   xscale="log")
+    for a, letter in zip(ax, "abcd", strict=True):
         _plain_ticks(a, n)
+        a.text(-0.02, 1.03, f"({letter})", transform=a.transAxes, ha="right", va="bottom",
+               fontweight="bold")
     return fig
 
 
 def plot_isotropic(tab0: Mapping, tab1: Mapping | None = None, u: float = 3.0):
     """Isotropic sweep in p/n: basis pursuit (θ* = 0 and θ* = e1) against the explicit lower
-    curve and σ²/log(p/n); the minimum-norm interpolant against n/(p − n − 1).
+    curve and σ²/log(p/n); the minimum-norm interpolant against n/(p − n − 1). Lines are means
+    over seeds (the statistic the chapter's checks use), bands min to max.
 
     Used in: Chapter 3, verify page.
     """
@@ -721,48 +768,55 @@ def plot_isotropic(tab0: Mapping, tab1: Mapping | None = None, u: float = 3.0):
     σ = float(tab0["σ"][0])
     r = p / n
     fig, ax = plotting.figure(2, width=9.5, height=3.8)
-    _band(ax[0], r, tab0["risk_bp"], 0, "BP, θ* = 0")
+    _band(ax[0], r, tab0["risk_bp"], 0, r"BP, $\theta^* = 0$", stat="mean")
     if tab1 is not None:
-        _band(ax[0], r, tab1["risk_bp"], 3, "BP, θ* = e₁")
-    _band(ax[0], r, tab0["ols_variance"], 1, "min-norm variance σ²tr((XXᵀ)⁻¹)")
-    ax[0].plot(r, bp_order(n, p, σ), ls="--", color="k", label="σ²/log(p/n)")
+        _band(ax[0], r, tab1["risk_bp"], 3, r"BP, $\theta^* = e_1$", stat="mean")
+    _band(ax[0], r, tab0["ols_variance"], 1,
+          r"min-norm variance $\sigma^2\,\mathrm{tr}((XX^\top)^{-1})$", stat="mean")
+    ax[0].plot(r, bp_order(n, p, σ), ls="--", color="k", label=r"$\sigma^2/\log(p/n)$")
     ax[0].plot(r, explicit_bp_curve(n, p, σ, u), ls="-.", color=plotting.color(0),
-               label=f"explicit lower curve, u = {u:g}")
+               label=f"explicit lower curve, $u = {u:g}$")
     ax[0].plot(r, isotropic_ols_variance(n, p, σ), ls=":", color=plotting.color(1),
-               label="σ²n/(p − n − 1)")
-    plotting.label(ax[0], "p / n", "excess risk R", xscale="log", yscale="log")
-    _band(ax[1], r, tab0["risk_bp"] * np.log(r)[:, None] / σ**2, 0, "θ* = 0")
+               label=r"$\sigma^2 n/(p - n - 1)$")
+    plotting.label(ax[0], r"$p/n$", r"excess risk $R$ (means)", xscale="log", yscale="log")
+    _band(ax[1], r, tab0["risk_bp"] * np.log(r)[:, None] / σ**2, 0, r"$\theta^* = 0$",
+          stat="mean")
     if tab1 is not None:
-        _band(ax[1], r, tab1["risk_bp"] * np.log(r)[:, None] / σ**2, 3, "θ* = e₁")
+        _band(ax[1], r, tab1["risk_bp"] * np.log(r)[:, None] / σ**2, 3, r"$\theta^* = e_1$",
+              stat="mean")
     ax[1].axhspan(0.6, 1.8, color="0.85", alpha=0.5, lw=0, label="pre-registered [0.6, 1.8]")
     ax[1].set_ylim(0, max(2.2, 1.05 * float(ax[1].get_ylim()[1])))
-    plotting.label(ax[1], "p / n", "R_BP · log(p/n) / σ²", xscale="log")
+    plotting.label(ax[1], r"$p/n$", r"$R_{\mathrm{BP}}\,\log(p/n)\,/\,\sigma^2$ (means)",
+                   xscale="log")
     return fig
 
 
 def plot_separation(tab: Mapping):
     """Sparse non-zero truth (θ* = e1, tail eigenvalues ε = 10/(p − 1)): basis pursuit against
-    the minimum-norm interpolant as p grows, with their head/tail split.
+    the minimum-norm interpolant as p grows, with their head/tail split (means over seeds,
+    bands min to max).
 
     Used in: Chapter 3, verify page.
     """
     n, p = tab["n"], tab["p"]
     σ = float(tab["σ"][0])
     fig, ax = plotting.figure(2, width=9.5, height=3.8)
-    _band(ax[0], p, tab["risk_bp"], 0, "basis pursuit")
-    _band(ax[0], p, tab["risk_ols"], 1, "min ℓ2-norm")
-    ax[0].plot(p, bp_order(n, p, σ), ls="--", color=plotting.color(0), label="σ²/log(p/n)")
-    ax[0].plot(p, np.median(tab["ols_bias"] + tab["ols_variance"], axis=1), ls=":",
-               color=plotting.color(1), label="min-norm E[R | X] (exact)")
-    plotting.label(ax[0], "dimension p", "excess risk R", xscale="log", yscale="log")
+    _band(ax[0], p, tab["risk_bp"], 0, "basis pursuit", stat="mean")
+    _band(ax[0], p, tab["risk_ols"], 1, r"min $\ell_2$-norm", stat="mean")
+    ax[0].plot(p, bp_order(n, p, σ), ls="--", color=plotting.color(0),
+               label=r"$\sigma^2/\log(p/n)$")
+    ax[0].plot(p, np.mean(tab["ols_bias"] + tab["ols_variance"], axis=1), ls=":",
+               color=plotting.color(1), label=r"min-norm $\mathbb{E}[R \mid X]$ (exact)")
+    plotting.label(ax[0], r"dimension $p$", r"excess risk $R$ (means)", xscale="log",
+                   yscale="log")
     for i, (name, lab) in enumerate([("bp", "BP"), ("ols", "min-norm")]):
-        ax[1].plot(p, np.median(tab[f"tail_{name}"], axis=1), marker=plotting.MARKERS[i],
+        ax[1].plot(p, np.mean(tab[f"tail_{name}"], axis=1), marker=plotting.MARKERS[i],
                    ls="--", color=plotting.color(i),
                    label=lab + r": tail $\varepsilon\Vert\hat\theta_T\Vert^2$")
-        ax[1].plot(p, np.median(tab[f"head_{name}"], axis=1), marker=plotting.MARKERS[i],
+        ax[1].plot(p, np.mean(tab[f"head_{name}"], axis=1), marker=plotting.MARKERS[i],
                    color=plotting.color(i),
                    label=lab + r": head $\Vert\theta^*_H-\hat\theta_H\Vert^2$")
-    plotting.label(ax[1], "dimension p", "median risk part", xscale="log", yscale="log",
+    plotting.label(ax[1], r"dimension $p$", "risk part (means)", xscale="log", yscale="log",
                    legend=False)
     lo, hi = ax[1].get_ylim()
     ax[1].set_ylim(lo, hi * 30)  # room for the legend above the curves
@@ -776,12 +830,14 @@ def plot_foolish_crowd(f: Fit, tables: Sequence[tuple[str, Mapping]]):
     Used in: Chapter 3, verify page.
     """
     fig, ax = plotting.figure(2, width=9.5, height=3.8)
-    for i, (θ, lab) in enumerate([(f.theta_bp, "basis pursuit"), (f.theta_ols, "min ℓ2-norm")]):
+    for i, (θ, lab) in enumerate([(f.theta_bp, "basis pursuit"),
+                                  (f.theta_ols, r"min $\ell_2$-norm")]):
         a = np.sort(np.abs(θ))[::-1]
         a = a[a > 0]
         ax[0].plot(np.arange(1, a.size + 1), a, color=plotting.color(i), label=lab)
-    ax[0].axvline(f.draw.n, color="0.4", ls=":", lw=1, label=f"n = {f.draw.n}")
-    plotting.label(ax[0], "rank i of the coefficient", "|θ̂|_(i)", xscale="log", yscale="log")
+    ax[0].axvline(f.draw.n, color="0.4", ls=":", lw=1, label=f"$n = {f.draw.n}$")
+    plotting.label(ax[0], r"rank $i$ of the coefficient", r"$|\hat\theta|_{(i)}$", xscale="log",
+                   yscale="log")
     for j, (name, tab) in enumerate(tables):
         r = tab["p"] / tab["n"]
         ax[1].plot(r, np.median(tab["pr_ols"], axis=1), marker=plotting.MARKERS[j], ls="-",
@@ -789,9 +845,10 @@ def plot_foolish_crowd(f: Fit, tables: Sequence[tuple[str, Mapping]]):
         ax[1].plot(r, np.median(tab["pr_bp"], axis=1), marker=plotting.MARKERS[j], ls="--",
                    color=plotting.color(0), label=f"BP, {name}")
     rr = np.geomspace(2, 1000, 50)
-    ax[1].plot(rr, 1 / rr, color="0.5", lw=1, label="n/p (ceiling for n-sparse)")
-    plotting.label(ax[1], "p / n", "participation ratio ‖θ̂‖₁²/(p‖θ̂‖₂²)", xscale="log",
-                   yscale="log")
+    ax[1].plot(rr, 1 / rr, color="0.5", lw=1, label=r"$n/p$ (ceiling for $n$-sparse)")
+    plotting.label(ax[1], r"$p/n$",
+                   r"participation ratio $\Vert\hat\theta\Vert_1^2/(p\Vert\hat\theta\Vert_2^2)$",
+                   xscale="log", yscale="log")
     return fig
 
 
@@ -815,21 +872,22 @@ def plot_sparse_family(fam: Sequence[Mapping], bp_risk: Sequence[float], n: int,
     ax[1].plot([n] * len(bp_risk), np.asarray(bp_risk) / theorem2_shape(n, p, σ), "o",
                color=plotting.color(0), label="basis pursuit")
     ss = np.geomspace(n, s.max(), 60)
-    ax[0].plot(ss, theorem1_shape(n, p, ss, σ), "k--", label="σ²n/(s log²(3p/s))")
+    ax[0].plot(ss, theorem1_shape(n, p, ss, σ), "k--", label=r"$\sigma^2 n/(s\,\log^2(3p/s))$")
     if explicit:
         vals = np.stack([f["explicit"] for f in fam], axis=1)
-        ax[0].plot(s, vals.min(axis=1), "k-.", label="explicit bound (u = 3), min over seeds")
-    plotting.label(ax[0], "support size s", "excess risk R", xscale="log", yscale="log")
-    ax[1].axhline(1.0, color="k", ls="--", lw=1, label="c3 = 1")
-    plotting.label(ax[1], "support size s", "R · s log²(3p/s) / (σ²n)", xscale="log",
-                   yscale="log")
+        ax[0].plot(s, vals.min(axis=1), "k-.", label=r"explicit bound ($u = 3$), min over seeds")
+    plotting.label(ax[0], r"support size $s$", r"excess risk $R$", xscale="log", yscale="log")
+    ax[1].axhline(1.0, color="k", ls="--", lw=1, label=r"$c_3 = 1$")
+    plotting.label(ax[1], r"support size $s$", r"$R\,s\,\log^2(3p/s)\,/\,(\sigma^2 n)$",
+                   xscale="log", yscale="log")
     return fig
 
 
 def plot_explore(n: int = 100, p: int = 5000, k: int = 5, ε: float = 1e-3, σ: float = 1.0,
                  theta_norm: float = 1.0, seed: int = 0):
     """The explore page's figure: both solutions' coefficients (by coordinate and sorted), their
-    risks split into head bias and tail variance, and where the noise energy went.
+    risks split into head bias and tail term ε‖θ̂_T‖² (Lemma 4), and where the noise energy
+    went.
 
     Used in: Chapter 3, explore page.
     """
@@ -844,55 +902,61 @@ def plot_explore(n: int = 100, p: int = 5000, k: int = 5, ε: float = 1e-3, σ: 
     idx = np.arange(1, p + 1)
     ols = np.abs(f.theta_ols)
     ax[0].plot(idx, np.maximum(ols, 1e-12), ".", ms=2, color=plotting.color(1), alpha=0.6,
-               label="min ℓ2-norm")
+               label=r"min $\ell_2$-norm")
     S = _support(f.theta_bp)
     ax[0].plot(S + 1, np.abs(f.theta_bp[S]), "o", ms=4, mfc="none", color=plotting.color(0),
                label=f"basis pursuit ({S.size} non-zeros)")
     if k:
         ax[0].plot(np.arange(1, k + 1), np.maximum(np.abs(d.theta_star[:k]), 1e-12), "k*",
-                   ms=8, label="|θ*| (head)")
+                   ms=8, label=r"$|\theta^*_i|$ (head)")
         ax[0].axvspan(0.5, k + 0.5, color="0.85", alpha=0.6, lw=0)
-    plotting.label(ax[0], "coordinate i (head first)", "|θ̂_i|", xscale="log", yscale="log")
-    for i, (θ, lab) in enumerate([(f.theta_bp, "basis pursuit"), (f.theta_ols, "min ℓ2-norm")]):
+    plotting.label(ax[0], r"coordinate $i$ (head first)", r"$|\hat\theta_i|$", xscale="log",
+                   yscale="log")
+    for i, (θ, lab) in enumerate([(f.theta_bp, "basis pursuit"),
+                                  (f.theta_ols, r"min $\ell_2$-norm")]):
         a_sorted = np.sort(np.abs(θ))[::-1]
         a_sorted = a_sorted[a_sorted > ZERO_TOL * max(a_sorted[0], 1e-300)]
         if a_sorted.size:
             ax[3].plot(np.arange(1, a_sorted.size + 1), a_sorted, color=plotting.color(i),
                        label=f"{lab} (participation ratio {participation_ratio(θ):.2g})"
                        if np.any(θ) else lab)
-    ax[3].axvline(n, color="0.4", ls=":", lw=1, label=f"n = {n}")
-    plotting.label(ax[3], "rank of the coefficient", "sorted |θ̂|", xscale="log",
-                   yscale="log")
+    ax[3].axvline(n, color="0.4", ls=":", lw=1, label=f"$n = {n}$")
+    plotting.label(ax[3], r"rank $i$ of the coefficient", r"$|\hat\theta|_{(i)}$ (sorted)",
+                   xscale="log", yscale="log")
     heads = [f.split_bp[0], f.split_ols[0]]
     tails = [f.split_bp[1], f.split_ols[1]]
     x = np.arange(2)
     ax[1].bar(x, heads, width=0.55, color=plotting.color(2),
               label=r"head bias $\Vert\theta^*_H-\hat\theta_H\Vert^2$")
     ax[1].bar(x, tails, width=0.55, bottom=heads, color=plotting.color(3),
-              label=r"tail variance $\varepsilon\Vert\hat\theta_T\Vert^2$")
-    ax[1].set_xticks(x, ["basis pursuit", "min ℓ2-norm"])
+              label=r"tail term $\varepsilon\Vert\hat\theta_T\Vert^2$")
+    ax[1].set_xticks(x, ["basis pursuit", r"min $\ell_2$-norm"])
     top = max(h + t for h, t in zip(heads, tails, strict=True))
     for i in range(2):
         ax[1].text(x[i], heads[i] + tails[i], f"R = {heads[i] + tails[i]:.3g}", ha="center",
                    va="bottom", fontsize=9)
     ax[1].set_ylim(0, 1.45 * top if top > 0 else 1.0)
-    plotting.label(ax[1], "interpolator", "excess risk R (Lemma 4 split)", legend=False)
+    plotting.label(ax[1], "interpolator", r"excess risk $R$ (Lemma 4 split)", legend=False)
     ax[1].legend(loc="upper center", fontsize=8)
     e = [noise_energy(d, f.theta_bp), noise_energy(d, f.theta_ols)]
     cost = [v["price"] / v["stored"] if v["stored"] > 0 else np.nan for v in e]
     ax[2].bar(x, cost, width=0.55, color=[plotting.color(0), plotting.color(1)])
-    ax[2].axhline(1 / (p - k), color="k", ls=":", lw=1.2, label="1/(p − k): the whole crowd")
+    ax[2].axhline(1 / (p - k), color="k", ls=":", lw=1.2, label=r"$1/(p - k)$: the whole crowd")
     s_bound = float(sparse_op_norm_bound(n, p - k, n, 3.0)) ** 2
-    ax[2].axhline(1 / s_bound, color="k", ls="--", lw=1.2, label="floor for n-sparse (u = 3)")
-    ax[2].set_xticks(x, [f"{lab}\n(tail holds {v['stored'] / v['noise']:.2f}‖ξ‖²)"
-                         if v["noise"] > 0 else lab
-                         for lab, v in zip(["basis pursuit", "min ℓ2-norm"], e, strict=True)])
+    ax[2].axhline(1 / s_bound, color="k", ls="--", lw=1.2,
+                  label=r"floor for $n$-sparse ($u = 3$)")
+    names = ["basis pursuit", r"min $\ell_2$-norm"]
+    held = [f"\n(tail holds ${v['stored'] / v['noise']:.2f}\\,\\Vert\\xi\\Vert^2$)"
+            if v["noise"] > 0 else "" for v in e]
+    ax[2].set_xticks(x, [lab + h for lab, h in zip(names, held, strict=True)])
     ax[2].set_yscale("log")
     finite = [c for c in cost if np.isfinite(c) and c > 0]
     lo = min([1 / (p - k), 1 / s_bound, *finite])
     hi = max([1 / (p - k), 1 / s_bound, *finite])
     ax[2].set_ylim(0.3 * lo, 40 * hi)
-    plotting.label(ax[2], "interpolator", "tail risk / stored energy", legend=False)
+    plotting.label(ax[2], "interpolator",
+                   r"$\varepsilon\Vert\hat\theta_T\Vert^2\,/\,\Vert X_T\hat\theta_T\Vert^2$",
+                   legend=False)
     ax[2].legend(loc="upper right", fontsize=8)
     from matplotlib.ticker import NullLocator
 
@@ -900,7 +964,7 @@ def plot_explore(n: int = 100, p: int = 5000, k: int = 5, ε: float = 1e-3, σ: 
         a.xaxis.set_minor_locator(NullLocator())
         a.yaxis.set_minor_locator(NullLocator())
     notes = [] if p == p_asked else [f"p raised from {p_asked} to n + k + 1 = {p}"]
-    notes += [ln.replace("  <-- DEVIATION", "") for ln in
+    notes += [ln.replace("  <-- DEVIATION", "").replace("k^(1+c1)", r"$k^{1+c_1}$") for ln in
               assumption_deviations(n, p, k, σ, float(np.linalg.norm(d.theta_star)))
               if "DEVIATION" in ln]
     if notes:
